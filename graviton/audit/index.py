@@ -1,0 +1,405 @@
+"""A client for the simple repository API: PEP 691 JSON first, PEP 503 HTML as a fallback.
+
+Only file lists are read (never a wheel). Pages are fetched concurrently through one pooled
+session, kept in an on-disk cache that honours ``Cache-Control: max-age`` and revalidates with
+``ETag``, and retried with backoff on 5xx, 429 and timeouts. A project the index does not have
+(404) is ``None``; an index that cannot be read is :class:`IndexUnavailable` (exit 3), never a
+verdict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from graviton import __version__
+from graviton.errors import ServiceUnavailable
+
+PYPI = "https://pypi.org/simple/"
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+CACHE_FORMAT = 1
+DEFAULT_MAX_AGE = 600  # seconds, when the index sends no Cache-Control
+
+
+class IndexUnavailable(ServiceUnavailable):
+    """The index could not be read (network, 5xx after retries, malformed answer, offline miss)."""
+
+
+@dataclass(frozen=True)
+class DistFile:
+    """One file of a release as the index lists it."""
+
+    filename: str
+    requires_python: str | None = None
+    yanked: bool = False
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project's files on one or more indexes, grouped by normalised version."""
+
+    name: str
+    releases: Mapping[str, tuple[DistFile, ...]]  # str(Version) -> files
+    index_url: str  # the index (credentials removed) that answered; several joined by ", "
+
+    def versions(self) -> list[Version]:
+        return sorted(Version(v) for v in self.releases)
+
+    def files(self, version: str) -> tuple[DistFile, ...]:
+        try:
+            return self.releases.get(str(Version(version)), ())
+        except InvalidVersion:
+            return self.releases.get(version, ())
+
+
+def redact(url: str) -> str:
+    """The URL without user:password, for messages and reports."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def file_version(filename: str) -> str | None:
+    """The normalised version a distribution filename carries, or None if it is not one we read."""
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[1])
+        if filename.endswith((".tar.gz", ".zip")):
+            return str(parse_sdist_filename(filename)[1])
+        for ext in (".tar.bz2", ".tar.xz", ".tgz", ".tar"):
+            if filename.endswith(ext):
+                stem = filename[: -len(ext)]
+                return str(Version(stem.rpartition("-")[2]))
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return None  # .egg, .exe, .msi, .rpm: pip ignores them
+
+
+def group_files(files: Iterable[DistFile]) -> dict[str, tuple[DistFile, ...]]:
+    grouped: dict[str, list[DistFile]] = {}
+    for f in files:
+        version = file_version(f.filename)
+        if version is not None:
+            grouped.setdefault(version, []).append(f)
+    return {v: tuple(fs) for v, fs in grouped.items()}
+
+
+def parse_json_page(data: bytes | str, page_url: str) -> list[DistFile]:
+    """PEP 691: ``{"meta": {"api-version": "1.x"}, "files": [{"filename": ...}, ...]}``."""
+    try:
+        doc = json.loads(data)
+        meta = doc.get("meta") or {}
+        if not str(meta.get("api-version", "1.0")).startswith("1."):
+            raise ValueError(f"unsupported api-version {meta.get('api-version')!r}")
+        out = []
+        for entry in doc["files"]:
+            yanked = entry.get("yanked", False)
+            out.append(
+                DistFile(
+                    filename=str(entry["filename"]),
+                    requires_python=entry.get("requires-python") or None,
+                    yanked=bool(yanked),
+                )
+            )
+        return out
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise IndexUnavailable(f"{redact(page_url)}: malformed PEP 691 answer ({exc})") from None
+
+
+class _AnchorParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.files: list[DistFile] = []
+        self._attrs: dict[str, str | None] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._attrs = dict(attrs)
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._attrs is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag != "a" or self._attrs is None:
+            return
+        href = self._attrs.get("href") or ""
+        filename = urlsplit(href).path.rpartition("/")[2] or "".join(self._text).strip()
+        self.files.append(
+            DistFile(
+                filename=filename,
+                requires_python=self._attrs.get("data-requires-python") or None,
+                yanked="data-yanked" in self._attrs,
+            )
+        )
+        self._attrs = None
+
+
+def parse_html_page(data: bytes | str) -> list[DistFile]:
+    """PEP 503 HTML: one anchor per file, ``data-requires-python`` and ``data-yanked``."""
+    parser = _AnchorParser()
+    parser.feed(data.decode("utf-8", "replace") if isinstance(data, bytes) else data)
+    return parser.files
+
+
+def _max_age(cache_control: str | None) -> int:
+    if cache_control:
+        if "no-store" in cache_control or "no-cache" in cache_control:
+            return 0
+        m = re.search(r"max-age=(\d+)", cache_control)
+        if m:
+            return int(m[1])
+    return DEFAULT_MAX_AGE
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    files: list[DistFile]
+    etag: str | None
+    fetched: float
+    max_age: int
+
+    def fresh(self, now: float) -> bool:
+        return now - self.fetched < self.max_age
+
+
+class PageCache:
+    """One JSON file per (index, project) under ``root``; written atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, page_url: str) -> Path:
+        digest = hashlib.sha256(page_url.encode()).hexdigest()[:24]
+        return self.root / digest[:2] / f"{digest}.json"
+
+    def get(self, page_url: str) -> CacheEntry | None:
+        try:
+            raw = json.loads(self._path(page_url).read_bytes())
+            if raw.get("format") != CACHE_FORMAT or raw.get("url") != page_url:
+                return None
+            return CacheEntry(
+                files=[DistFile(f, rp, bool(y)) for f, rp, y in raw["files"]],
+                etag=raw.get("etag"),
+                fetched=float(raw["fetched"]),
+                max_age=int(raw["max_age"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, page_url: str, entry: CacheEntry) -> None:
+        path = self._path(page_url)
+        tmp: str | None = None
+        doc = {
+            "format": CACHE_FORMAT,
+            "url": page_url,
+            "etag": entry.etag,
+            "fetched": entry.fetched,
+            "max_age": entry.max_age,
+            "files": [[f.filename, f.requires_python, f.yanked] for f in entry.files],
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+            with os.fdopen(fd, "w") as fh:
+                json.dump(doc, fh, separators=(",", ":"))
+            os.replace(tmp, path)
+        except OSError:  # a cache that cannot be written only costs speed
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+    def touch(self, page_url: str, entry: CacheEntry, now: float, max_age: int) -> CacheEntry:
+        fresh = CacheEntry(entry.files, entry.etag, now, max_age)
+        self.put(page_url, fresh)
+        return fresh
+
+
+_NOT_FOUND = object()
+
+
+class IndexClient:
+    """Reads project pages from one or more indexes, concurrently, through one connection pool."""
+
+    def __init__(
+        self,
+        index_urls: Iterable[str] = (PYPI,),
+        *,
+        cache: PageCache | None = None,
+        offline: bool = False,
+        timeout: float = 15.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        workers: int = 16,
+        session: Any = None,
+    ) -> None:
+        self.index_urls = tuple(u if u.endswith("/") else u + "/" for u in index_urls)
+        if not self.index_urls:
+            raise ValueError("at least one index URL is needed")
+        self.cache = cache
+        self.offline = offline
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.workers = max(1, workers)
+        self._session = session
+        self._lock = threading.Lock()
+        self.requests_made = 0
+
+    # -- HTTP -----------------------------------------------------------------------------------
+    def _http(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                import requests
+                from requests.adapters import HTTPAdapter
+
+                session = requests.Session()
+                adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self.workers, max_retries=0)
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                session.headers["User-Agent"] = f"graviton/{__version__}"
+                self._session = session
+            return self._session
+
+    def _fetch(self, page_url: str, etag: str | None) -> tuple[int, Any]:
+        import requests
+
+        headers = {"Accept": ACCEPT}
+        if etag:
+            headers["If-None-Match"] = etag
+        last_error = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self.backoff * (2 ** (attempt - 1)))
+            try:
+                with self._lock:
+                    self.requests_made += 1
+                resp = self._http().get(page_url, headers=headers, timeout=self.timeout)
+            except requests.RequestException as exc:
+                last_error = type(exc).__name__ + (f": {exc}" if str(exc) else "")
+                continue
+            if resp.status_code == 429 or resp.status_code >= 500:
+                last_error = f"HTTP {resp.status_code}"
+                retry_after = resp.headers.get("Retry-After", "")
+                if retry_after.isdigit() and attempt < self.retries:
+                    time.sleep(min(float(retry_after), 30.0))
+                continue
+            return resp.status_code, resp
+        raise IndexUnavailable(
+            f"{redact(page_url)}: {_short(last_error)} (after {self.retries + 1} attempts)"
+        )
+
+    # -- one page -------------------------------------------------------------------------------
+    def _page(self, index_url: str, name: str) -> list[DistFile] | None:
+        page_url = urljoin(index_url, canonicalize_name(name) + "/")
+        now = time.time()
+        cached = self.cache.get(page_url) if self.cache else None
+        if self.offline:
+            if cached is None:
+                raise IndexUnavailable(f"--offline: {name} from {redact(index_url)} is not cached")
+            return cached.files
+        if cached is not None and cached.fresh(now):
+            return cached.files
+        status, resp = self._fetch(page_url, cached.etag if cached else None)
+        if status == 304 and cached is not None and self.cache is not None:
+            max_age = _max_age(resp.headers.get("Cache-Control"))
+            return self.cache.touch(page_url, cached, now, max_age).files
+        if status in (404, 410):
+            return None
+        if status != 200:
+            raise IndexUnavailable(f"{redact(page_url)}: HTTP {status}")
+        ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
+            files = parse_json_page(resp.content, page_url)
+        elif "html" in ctype or not ctype:
+            files = parse_html_page(resp.content)
+        else:
+            raise IndexUnavailable(f"{redact(page_url)}: unexpected content type {ctype!r}")
+        if self.cache is not None:
+            entry = CacheEntry(
+                files=files,
+                etag=resp.headers.get("ETag"),
+                fetched=now,
+                max_age=_max_age(resp.headers.get("Cache-Control")),
+            )
+            self.cache.put(page_url, entry)
+        return files
+
+    def project(self, name: str, index_urls: Iterable[str] | None = None) -> Project | None:
+        """The union of ``name``'s files on every index (pip's behaviour); None if none has it."""
+        urls = tuple(index_urls) if index_urls else self.index_urls
+        files: list[DistFile] = []
+        found: list[str] = []
+        for url in urls:
+            page = self._page(url if url.endswith("/") else url + "/", name)
+            if page is not None:
+                files.extend(page)
+                found.append(redact(url))
+        if not found:
+            return None
+        return Project(name=name, releases=group_files(files), index_url=", ".join(found))
+
+    def projects(
+        self, requests_: Iterable[tuple[str, tuple[str, ...]]]
+    ) -> Iterator[tuple[str, tuple[str, ...], Project | None]]:
+        """Fetch many ``(name, index_urls)`` concurrently; yields as each one completes."""
+        todo = list(dict.fromkeys(requests_))
+        if not todo:
+            return
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(todo))) as pool:
+            futures = {pool.submit(self.project, n, urls or None): (n, urls) for n, urls in todo}
+            try:
+                for fut in as_completed(futures):
+                    name, urls = futures[fut]
+                    yield name, urls, fut.result()
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("GRAVITON_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("graviton")) / "simple"

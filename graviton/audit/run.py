@@ -1,0 +1,162 @@
+"""One audit, end to end: inputs -> manifests -> (resolve) -> index -> verdicts -> :class:`Report`.
+
+This module only wires the pieces together; each decision lives in its own module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from graviton.audit import sources
+from graviton.audit.index import PYPI, IndexClient, PageCache, Project, redact
+from graviton.audit.model import Finding, Ignore, Manifest, Pin, Report, Target, Verdict
+from graviton.audit.platforms import TagSet
+from graviton.audit.verdicts import judge
+from graviton.errors import InputError, UsageError
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class AuditRequest:
+    """Everything an audit needs to know, as plain data."""
+
+    paths: tuple[Path, ...] = ()  # files or directories; empty means the current directory
+    targets: tuple[Target, ...] = (Target(),)
+    index_url: str | None = None  # --index-url / PIP_INDEX_URL: overrides the files' own
+    extra_index_urls: tuple[str, ...] = ()
+    cache_dir: Path | None = None  # None: no on-disk cache
+    offline: bool = False
+    fail_on: Verdict = Verdict.BLOCKED
+    ignores: tuple[Ignore, ...] = ()
+    resolve: bool = True  # resolve unpinned inputs with pip-tools
+    today: dt.date = field(default_factory=dt.date.today)
+    workers: int = 16
+    timeout: float = 15.0
+
+
+def input_files(paths: Sequence[Path], cwd: Path | None = None) -> list[tuple[Path, str]]:
+    """(file, display name) for every input; a directory contributes what ``discover`` finds."""
+    out: list[tuple[Path, str]] = []
+    for path in paths or [cwd or Path.cwd()]:
+        if path.is_dir():
+            found = sources.discover(path)
+            if not found:
+                raise InputError(
+                    "no lock or requirements file found (looked for uv.lock, poetry.lock, "
+                    "Pipfile.lock, pylock.toml, requirements*.txt, pyproject.toml)",
+                    path=str(path),
+                )
+            out.extend((f, _display(f)) for f in found)
+        elif path.exists():
+            out.append((path, _display(path)))
+        else:
+            raise InputError("no such file or directory", path=str(path))
+    return out
+
+
+def _display(path: Path) -> str:
+    """Paths in reports are relative to the working directory when they are below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def load_manifests(request: AuditRequest) -> list[Manifest]:
+    manifests = []
+    for path, display in input_files(request.paths):
+        manifest = sources.load(path, display)
+        if manifest.unpinned and request.resolve:
+            from graviton.audit.resolve import resolve
+
+            manifest = resolve(
+                manifest,
+                python=request.targets[0].python_str,
+                index_url=request.index_url or manifest.index_url,
+                extra_index_urls=request.extra_index_urls + manifest.extra_index_urls,
+            )
+        manifests.append(manifest)
+    return manifests
+
+
+def indexes_for(request: AuditRequest, manifest: Manifest, pin: Pin) -> tuple[str, ...]:
+    """Which indexes pip would read for ``pin``: the lock's own, else flags, file, PyPI."""
+    if pin.index_urls:
+        return pin.index_urls
+    primary = request.index_url or manifest.index_url or PYPI
+    extras = tuple(dict.fromkeys(request.extra_index_urls + manifest.extra_index_urls))
+    return (primary, *[u for u in extras if u != primary])
+
+
+def apply_ignores(
+    findings: Iterable[Finding], ignores: Sequence[Ignore], today: dt.date
+) -> tuple[list[Finding], tuple[Ignore, ...]]:
+    """Mark findings covered by a live ignore entry; expired entries are returned to fail."""
+    live = [i for i in ignores if not i.expired(today)]
+    expired = tuple(i for i in ignores if i.expired(today))
+    out = []
+    for f in findings:
+        match = next((i for i in live if i.matches(f.pin)), None)
+        out.append(replace(f, ignored=match) if match and f.verdict.severity > 0 else f)
+    return out, expired
+
+
+def audit(request: AuditRequest, progress: Progress | None = None) -> Report:
+    if not request.targets:
+        raise UsageError("no target")
+    manifests = load_manifests(request)
+    work: list[tuple[Manifest, Pin, tuple[str, ...]]] = []
+    for manifest in manifests:
+        for pin in manifest.pins:
+            work.append((manifest, pin, indexes_for(request, manifest, pin)))
+
+    wanted = [(pin.key, urls) for _, pin, urls in work if pin.url is None and pin.version]
+    projects: dict[tuple[str, tuple[str, ...]], Project | None] = {}
+    client = IndexClient(
+        (request.index_url or PYPI,),
+        cache=PageCache(request.cache_dir) if request.cache_dir else None,
+        offline=request.offline,
+        workers=request.workers,
+        timeout=request.timeout,
+    )
+    total = len(dict.fromkeys(wanted))
+    for done, (name, urls, project) in enumerate(client.projects(wanted), start=1):
+        projects[(name, urls)] = project
+        if progress:
+            progress(done, total)
+
+    tagsets = {t: TagSet(t) for t in request.targets}
+    findings = []
+    for _, pin, urls in work:
+        project = projects.get((pin.key, urls))
+        label = ", ".join(redact(u) for u in urls)
+        for target in request.targets:
+            findings.append(judge(pin, target, project, tagsets[target], label))
+    findings, expired = apply_ignores(findings, request.ignores, request.today)
+    findings.sort(
+        key=lambda f: (
+            f.pin.location.path,
+            f.pin.location.line or 0,
+            f.pin.key,
+            f.target.python,
+        )
+    )
+    return Report(
+        targets=request.targets,
+        manifests=tuple(manifests),
+        findings=tuple(findings),
+        fail_on=request.fail_on,
+        expired_ignores=expired,
+    )
+
+
+def env_index_urls() -> tuple[str | None, tuple[str, ...]]:
+    """pip's own environment variables: PIP_INDEX_URL and PIP_EXTRA_INDEX_URL (space-separated)."""
+    index = os.environ.get("PIP_INDEX_URL") or None
+    extras = tuple(os.environ.get("PIP_EXTRA_INDEX_URL", "").split())
+    return index, extras

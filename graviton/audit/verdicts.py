@@ -1,0 +1,322 @@
+"""The verdict on one pin for one target: pure logic over the index's file list.
+
+Inputs are plain data (a :class:`Pin`, a :class:`Target`, the project's files), the output is a
+:class:`Finding`. pip's rules are followed: a file counts only if its ``requires-python`` admits
+the target Python, a yanked file only for an exact pin, and a wheel only if one of its tags is
+among the target's compatible tags (every manylinux level up to the target glibc, abi3, none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import unquote, urlsplit
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.version import InvalidVersion, Version
+
+from graviton.audit.index import DistFile, Project
+from graviton.audit.model import Finding, Fix, Pin, Target, Verdict
+from graviton.audit.platforms import TagSet, libc_requirement
+
+
+def marker_environment(target: Target, machine: str | None = None) -> dict[str, str]:
+    """PEP 508 environment of the target (linux, aarch64, CPython ``target.python``)."""
+    py = target.python_str
+    return {
+        "implementation_name": "cpython",
+        "implementation_version": f"{py}.0",
+        "os_name": "posix",
+        "platform_machine": machine or target.arch,
+        "platform_release": "",
+        "platform_system": "Linux",
+        "platform_version": "",
+        "python_full_version": f"{py}.0",
+        "platform_python_implementation": "CPython",
+        "python_version": py,
+        "sys_platform": "linux",
+        "extra": "",
+    }
+
+
+def marker_skip_reason(marker: str, target: Target) -> str | None:
+    """Why a marker excludes the target, or None when the pin applies there."""
+    try:
+        parsed = Marker(marker)
+    except InvalidMarker:
+        return None  # sources reject bad markers; be permissive here
+    if parsed.evaluate(marker_environment(target)):
+        return None
+    if parsed.evaluate(marker_environment(target, "x86_64")):
+        return (
+            f"x86-only marker ({marker}): not installed on linux/{target.arch}; "
+            "check that nothing imports it unconditionally"
+        )
+    return f"marker is false on {target} ({marker})"
+
+
+@lru_cache(maxsize=4096)
+def _specifier(text: str) -> SpecifierSet | None:
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return None  # pip ignores an invalid Requires-Python
+
+
+def python_allows(file: DistFile, target: Target) -> bool:
+    if not file.requires_python:
+        return True
+    spec = _specifier(file.requires_python)
+    return spec is None or spec.contains(Version(target.python_str), prereleases=True)
+
+
+@lru_cache(maxsize=65536)
+def wheel_tags(filename: str) -> frozenset[Tag]:
+    try:
+        return parse_wheel_filename(filename)[3]
+    except InvalidWheelFilename:
+        return frozenset()
+
+
+@dataclass(frozen=True)
+class _Choice:
+    file: DistFile
+    rank: int
+    native: bool
+
+
+def _best_wheel(files: Iterable[DistFile], tagset: TagSet) -> _Choice | None:
+    best: _Choice | None = None
+    for f in files:
+        if not f.is_wheel:
+            continue
+        tags = wheel_tags(f.filename)
+        rank = tagset.best(tags)
+        if rank is not None and (best is None or rank < best.rank):
+            chosen = min((t for t in tags if t in tagset.priority), key=tagset.priority.__getitem__)
+            best = _Choice(file=f, rank=rank, native=chosen.platform != "any")
+    return best
+
+
+def _usable(files: Iterable[DistFile], target: Target, allow_yanked: bool) -> list[DistFile]:
+    return [f for f in files if (allow_yanked or not f.yanked) and python_allows(f, target)]
+
+
+def find_fix(pin_version: str, project: Project, target: Target, tagset: TagSet) -> Fix | None:
+    """The smallest and the newest version above the pin that install from a wheel."""
+    try:
+        pinned = Version(pin_version)
+    except InvalidVersion:
+        return None
+    good: list[Version] = []
+    for version in project.versions():
+        if version <= pinned or (version.is_prerelease and not pinned.is_prerelease):
+            continue
+        files = _usable(project.releases[str(version)], target, allow_yanked=False)
+        if _best_wheel(files, tagset) is not None:
+            good.append(version)
+    if not good:
+        return None
+    return Fix(min=str(good[0]), latest=str(good[-1]), crosses_major=good[0].major != pinned.major)
+
+
+# -- explaining a miss -----------------------------------------------------------------------------
+
+_OS_NAMES = {"linux": "Linux", "macosx": "macOS", "win": "Windows"}
+
+
+def _platform_family(platform: str) -> tuple[str, str] | None:
+    """("Linux", "x86_64"), ("macOS", "arm64"), ("Windows", "amd64"); None for "any"."""
+    if platform == "any":
+        return None
+    req = libc_requirement(platform)
+    if req is not None:
+        return "Linux", req[2]
+    if platform.startswith("macosx_"):
+        return "macOS", platform.split("_", 3)[-1]
+    if platform.startswith("win"):
+        return "Windows", platform.partition("_")[2] or "x86"
+    return platform, ""
+
+
+def _span(interpreters: Iterable[str]) -> str:
+    """{"cp38", "cp311", "cp39"} -> "cp38-cp311" (ordered by version, not as text)."""
+
+    def key(tag: str) -> tuple[str, int, str]:
+        prefix = tag.rstrip("0123456789tm")
+        digits = tag[len(prefix) :].rstrip("tm")
+        minor = int(digits[1:]) if len(digits) > 1 else 0
+        return prefix, minor, tag
+
+    ordered = sorted(set(interpreters), key=key)
+    return ordered[0] if len(ordered) == 1 else f"{ordered[0]}-{ordered[-1]}"
+
+
+def _python_label(tag: Tag) -> str:
+    """cp311 for cp311-cp311 / cp311-abi3; cp313t for a free-threaded-only wheel."""
+    if tag.abi in (tag.interpreter, f"{tag.interpreter}m", "abi3", "none"):
+        return tag.interpreter
+    return tag.abi
+
+
+def _elsewhere(wheels: Sequence[DistFile]) -> str:
+    """ "x86_64 Linux, macOS arm64/x86_64 and Windows amd64"."""
+    by_os: dict[str, set[str]] = {}
+    for f in wheels:
+        for tag in wheel_tags(f.filename):
+            fam = _platform_family(tag.platform)
+            if fam is not None:
+                by_os.setdefault(fam[0], set()).add(fam[1])
+    parts = []
+    for os_name in sorted(by_os, key=lambda o: (o != "Linux", o != "macOS", o)):
+        archs = "/".join(sorted(a for a in by_os[os_name] if a))
+        parts.append(f"{archs} Linux" if os_name == "Linux" else f"{os_name} {archs}".strip())
+    if not parts:
+        return ""
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def explain_miss(files: Sequence[DistFile], target: Target, tagset: TagSet) -> str:
+    """The closest miss among the files of one release, in one sentence."""
+    wheels = [f for f in files if f.is_wheel]
+    if not wheels:
+        return "no wheels at all"
+    arch = target.arch
+    py_ok_arm: list[tuple[DistFile, str, tuple[int, int]]] = []  # (file, libc, version)
+    arm_interpreters: set[str] = set()
+    arm_py_blocked: list[DistFile] = []
+    pure_interpreters: set[str] = set()
+    for f in wheels:
+        for tag in wheel_tags(f.filename):
+            if tag.platform == "any":
+                pure_interpreters.add(tag.interpreter)
+                continue
+            req = libc_requirement(tag.platform)
+            if req is None or req[2] != arch:
+                continue
+            if (tag.interpreter, tag.abi) in tagset.interpreter_abis:
+                if python_allows(f, target):
+                    py_ok_arm.append((f, req[0], req[1]))
+                else:
+                    arm_py_blocked.append(f)
+            else:
+                arm_interpreters.add(_python_label(tag))
+    want = target.libc
+    have = f"{target.libc_version[0]}.{target.libc_version[1]}"
+    same_libc = [(lv, f) for f, libc, lv in py_ok_arm if libc == want]
+    if same_libc:
+        need = min(lv for lv, _ in same_libc)
+        return f"{arch} wheel needs {want} {need[0]}.{need[1]}, target has {have}"
+    other_libc = {libc for _, libc, _ in py_ok_arm if libc != "any"}
+    if other_libc:
+        kind = "musllinux" if "musl" in other_libc else "manylinux (glibc)"
+        return f"only {kind} {arch} wheels; target is {target.libc_str}"
+    if arm_py_blocked:
+        rp = sorted({f.requires_python or "" for f in arm_py_blocked})
+        return f"{arch} wheels require Python {' / '.join(rp)}, target is {target.python_str}"
+    if arm_interpreters:
+        py = f"cp{target.python[0]}{target.python[1]}"
+        return f"{arch} wheels for {_span(arm_interpreters)} only, target is {py}"
+    if pure_interpreters and not any(python_allows(f, target) for f in wheels):
+        rp = sorted({f.requires_python or "" for f in wheels})
+        return f"every wheel requires Python {' / '.join(rp)}, target is {target.python_str}"
+    if pure_interpreters and not _elsewhere(wheels):
+        return f"pure wheels for {_span(pure_interpreters)} only"
+    where = _elsewhere(wheels)
+    return f"no linux/{arch} wheel: only {where} wheels" if where else "no compatible wheel"
+
+
+# -- the verdict -----------------------------------------------------------------------------------
+
+
+def judge_direct(pin: Pin, target: Target, tagset: TagSet) -> Finding:
+    """A direct reference (``name @ URL``, VCS, path): judged from the URL alone, never guessed."""
+    url = pin.url or ""
+    path = unquote(urlsplit(url).path)
+    filename = path.rpartition("/")[2]
+    if filename.endswith(".whl"):
+        choice = _best_wheel([DistFile(filename)], tagset)
+        if choice is not None:
+            verdict = Verdict.NATIVE if choice.native else Verdict.PURE
+            return Finding(
+                pin, target, verdict, "direct reference to a compatible wheel", None, wheel=filename
+            )
+        reason = "direct reference: " + explain_miss([DistFile(filename)], target, tagset)
+        return Finding(pin, target, Verdict.BLOCKED, reason)
+    kind = "VCS checkout" if "+" in url.split(":", 1)[0] else "direct URL or path"
+    return Finding(
+        pin,
+        target,
+        Verdict.SOURCE,
+        f"{kind}, not on an index: pip builds it from source on the target "
+        "(cannot tell from the reference whether it needs a compiler)",
+    )
+
+
+def judge(
+    pin: Pin, target: Target, project: Project | None, tagset: TagSet, index_label: str = ""
+) -> Finding:
+    """Decide ``pin`` for ``target`` from ``project``'s file list (None: no index has it)."""
+    if pin.marker:
+        skip = marker_skip_reason(pin.marker, target)
+        if skip:
+            return Finding(pin, target, Verdict.SKIPPED, skip)
+    if pin.url:
+        return judge_direct(pin, target, tagset)
+    where = index_label or (project.index_url if project else "the index")
+    if pin.version is None:
+        return Finding(pin, target, Verdict.UNKNOWN, f"not pinned ({pin.specifier or 'any'})")
+    if project is None:
+        return Finding(pin, target, Verdict.UNKNOWN, f"not found on {where}")
+    files = project.files(pin.version)
+    if not files:
+        versions = project.versions()
+        newest = f" (newest: {versions[-1]})" if versions else ""
+        return Finding(
+            pin,
+            target,
+            Verdict.UNKNOWN,
+            f"version {pin.version} is not on {where}{newest}",
+            index_url=project.index_url,
+        )
+    usable = _usable(files, target, allow_yanked=pin.exact)
+    choice = _best_wheel(usable, tagset)
+    if choice is not None:
+        verdict = Verdict.NATIVE if choice.native else Verdict.PURE
+        platform = choice.file.filename.rsplit("-", 1)[-1].removesuffix(".whl")
+        kind = f"{platform} wheel" if choice.native else "platform-independent wheel"
+        yanked = " (yanked, accepted for an exact pin)" if choice.file.yanked else ""
+        return Finding(
+            pin,
+            target,
+            verdict,
+            kind + yanked,
+            None,
+            wheel=choice.file.filename,
+            index_url=project.index_url,
+        )
+    fix = find_fix(pin.version, project, target, tagset)
+    miss = explain_miss(usable or files, target, tagset)
+    if not usable and files:
+        if all(f.yanked for f in files) and not pin.exact:
+            miss = "every file of this release is yanked"
+        elif not any(python_allows(f, target) for f in files):
+            rp = sorted({f.requires_python or "" for f in files})
+            miss = f"requires Python {' / '.join(rp)}, target is {target.python_str}"
+    sdists = [f for f in usable if not f.is_wheel]
+    if sdists:
+        compiled = _elsewhere([f for f in files if f.is_wheel])
+        needs = (
+            f"ships compiled wheels for {compiled}: a compiler and headers will be needed"
+            if compiled
+            else "no compiled wheels for any platform: probably pure Python"
+        )
+        reason = f"{miss}; builds from the sdist ({needs})"
+        return Finding(pin, target, Verdict.SOURCE, reason, fix, index_url=project.index_url)
+    if not any(not f.is_wheel for f in files):
+        miss += " and no sdist"
+    return Finding(pin, target, Verdict.BLOCKED, miss, fix, index_url=project.index_url)
