@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# A real multi-arch Docker test environment for graviton's `docker` tests, from Debian packages only.
+#
+#   * bookworm: docker.io (for runc, iptables and friends), qemu-user-static, binfmt-support,
+#     docker-registry, busybox-static (amd64 + arm64, unpacked for FROM-scratch test images)
+#   * trixie:   Docker 26, containerd 1.7 and buildx 0.13, downloaded with apt's own lists and
+#               unpacked (`dpkg -x`) into $PREFIX -- trixie is never added to the system sources
+#   * dockerd with the containerd image store (buildx's `docker` driver builds multi-platform only
+#     with it), bookworm's runc (trixie's needs GLIBC_2.38), logs in $STATE/dockerd.log
+#   * a registry on 127.0.0.1:5000, QEMU binfmt for arm64 with the F flag
+#
+# Idempotent: every step first checks whether it is already done; with everything up it changes
+# nothing and exits 0. Run as root:  bash scripts/docker-test-env.sh
+# See /work/shared/docs/docker-test-env.md for what was verified on these machines.
+set -euo pipefail
+
+PREFIX=${GRAVITON_DOCKER_PREFIX:-/opt/graviton-docker}
+STATE=${GRAVITON_DOCKER_STATE:-/var/lib/graviton-docker}
+BUSYBOX_DIR=${GRAVITON_BUSYBOX_DIR:-/var/cache/graviton/busybox}
+REGISTRY_ADDR=127.0.0.1:5000
+TRIXIE_PACKAGES=(docker.io containerd docker-buildx)
+BOOKWORM_PACKAGES=(docker.io qemu-user-static binfmt-support docker-registry curl)
+PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
+ROOT="$PREFIX/root"
+DOCKER_PATH="$ROOT/usr/sbin:$ROOT/usr/bin:$ROOT/usr/libexec/docker:/usr/sbin:/usr/bin:/sbin:/bin"
+
+say() { printf 'docker-test-env: %s\n' "$*"; }
+die() { printf 'docker-test-env: error: %s\n' "$*" >&2; exit 1; }
+changed=0
+
+[[ $(id -u) -eq 0 ]] || die "run as root (installs packages and starts dockerd)"
+export DEBIAN_FRONTEND=noninteractive
+
+# -- 1. bookworm packages ---------------------------------------------------------------------------
+missing=()
+for pkg in "${BOOKWORM_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+        missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    say "installing from bookworm: ${missing[*]}"
+    apt-get update -qq
+    # policy-rc.d 101: the packages' postinst must not try to start services (no init here)
+    policy_added=0
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+        policy_added=1
+    fi
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    ((policy_added)) && rm -f /usr/sbin/policy-rc.d
+    changed=1
+fi
+
+# apt with its own sources and lists (never the system's): apt_private DIR SUITE ARCH ARGS...
+apt_private() {
+    local dir=$1 suite=$2 arch=$3
+    shift 3
+    mkdir -p "$dir/lists/partial" "$dir/sources.list.d" "$dir/archives/partial"
+    echo "deb http://deb.debian.org/debian $suite main" >"$dir/sources.list"
+    apt-get -qq \
+        -o Dir::Etc::sourcelist="$dir/sources.list" \
+        -o Dir::Etc::sourceparts="$dir/sources.list.d" \
+        -o Dir::State::Lists="$dir/lists" \
+        -o Dir::Cache::archives="$dir/archives" \
+        -o APT::Architecture="$arch" -o APT::Architectures="$arch" \
+        -o Acquire::Languages=none -o APT::Sandbox::User=root \
+        "$@"
+}
+
+# download PACKAGE for SUITE/ARCH and unpack it into DEST (skipped when MARKER exists)
+fetch_unpack() {
+    local suite=$1 arch=$2 dest=$3 marker=$4
+    shift 4
+    [[ -e $marker ]] && return 0
+    local dir="$PREFIX/apt-$suite-$arch"
+    say "downloading from $suite/$arch: $*"
+    apt_private "$dir" "$suite" "$arch" update
+    rm -f "$dir"/archives/*.deb
+    (cd "$dir/archives" && apt_private "$dir" "$suite" "$arch" download "$@")
+    mkdir -p "$dest"
+    local deb
+    for deb in "$dir"/archives/*.deb; do dpkg -x "$deb" "$dest"; done
+    [[ -e $marker ]] || die "unpacked $* but $marker is missing"
+    changed=1
+}
+
+# -- 2. Docker 26 / containerd 1.7 / buildx from trixie, unpacked, not installed --------------------
+fetch_unpack trixie amd64 "$ROOT" "$ROOT/usr/libexec/docker/cli-plugins/docker-buildx" \
+    "${TRIXIE_PACKAGES[@]}"
+[[ -x $ROOT/usr/sbin/dockerd ]] || die "no dockerd in $ROOT"
+# keep bookworm's runc: trixie's needs GLIBC_2.38 (the packages above do not ship runc anyway)
+rm -f "$ROOT/usr/sbin/runc" "$ROOT/usr/bin/runc"
+command -v runc >/dev/null || die "bookworm's runc is missing (apt-get install runc)"
+
+mkdir -p "$PLUGIN_DIR"
+if [[ "$(readlink "$PLUGIN_DIR/docker-buildx" || true)" != "$ROOT/usr/libexec/docker/cli-plugins/docker-buildx" ]]; then
+    say "buildx plugin -> $PLUGIN_DIR/docker-buildx"
+    ln -sfn "$ROOT/usr/libexec/docker/cli-plugins/docker-buildx" "$PLUGIN_DIR/docker-buildx"
+    changed=1
+fi
+
+# -- 3. dockerd with the containerd image store -----------------------------------------------------
+mkdir -p /etc/docker "$STATE"
+if ! python3 - <<'EOF'; then
+import json, sys
+try:
+    with open("/etc/docker/daemon.json") as f:
+        cfg = json.load(f)
+except FileNotFoundError:
+    cfg = {}
+sys.exit(0 if cfg.get("features", {}).get("containerd-snapshotter") is True else 1)
+EOF
+    say "enabling the containerd image store in /etc/docker/daemon.json"
+    python3 - <<'EOF'
+import json
+path = "/etc/docker/daemon.json"
+try:
+    with open(path) as f:
+        cfg = json.load(f)
+except FileNotFoundError:
+    cfg = {}
+cfg.setdefault("features", {})["containerd-snapshotter"] = True
+with open(path, "w") as f:
+    json.dump(cfg, f, indent=2)
+    f.write("\n")
+EOF
+    if [[ -S /var/run/docker.sock ]] && docker info >/dev/null 2>&1; then
+        say "restarting dockerd for the new daemon.json"
+        [[ -f $STATE/dockerd.pid ]] && kill "$(cat "$STATE/dockerd.pid")" 2>/dev/null || true
+        for _ in $(seq 30); do docker info >/dev/null 2>&1 || break; sleep 1; done
+    fi
+    changed=1
+fi
+
+engine_ok() {
+    docker info --format '{{.DriverStatus}}' 2>/dev/null | grep -q 'io.containerd.snapshotter'
+}
+if ! engine_ok; then
+    if docker info >/dev/null 2>&1; then
+        die "a docker engine without the containerd image store already runs; stop it first"
+    fi
+    say "starting dockerd (log: $STATE/dockerd.log)"
+    # a stale pid file or socket from a previous run must not stop dockerd from starting
+    rm -f /var/run/docker.pid /var/run/docker.sock
+    PATH="$DOCKER_PATH" setsid nohup "$ROOT/usr/sbin/dockerd" \
+        --pidfile /var/run/docker.pid >>"$STATE/dockerd.log" 2>&1 </dev/null &
+    echo $! >"$STATE/dockerd.pid"
+    for _ in $(seq 90); do engine_ok && break; sleep 1; done
+    engine_ok || { tail -n 20 "$STATE/dockerd.log" >&2; die "dockerd did not come up"; }
+    changed=1
+fi
+docker buildx version >/dev/null 2>&1 || die "docker buildx does not run"
+
+# -- 4. registry on 127.0.0.1:5000 ------------------------------------------------------------------
+registry_ok() { curl -fs -o /dev/null --max-time 3 "http://$REGISTRY_ADDR/v2/"; }
+if ! registry_ok; then
+    say "starting the registry on $REGISTRY_ADDR (log: $STATE/registry.log)"
+    mkdir -p "$STATE/registry"
+    cat >"$STATE/registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $STATE/registry
+  delete:
+    enabled: true
+http:
+  addr: $REGISTRY_ADDR
+EOF
+    setsid nohup docker-registry serve "$STATE/registry.yml" \
+        >>"$STATE/registry.log" 2>&1 </dev/null &
+    echo $! >"$STATE/registry.pid"
+    for _ in $(seq 30); do registry_ok && break; sleep 1; done
+    registry_ok || { tail -n 20 "$STATE/registry.log" >&2; die "the registry did not come up"; }
+    changed=1
+fi
+
+# -- 5. QEMU binfmt for arm64, with the F (fix binary) flag -----------------------------------------
+BINFMT=/proc/sys/fs/binfmt_misc
+binfmt_ok() {
+    [[ -f $BINFMT/qemu-aarch64 ]] && grep -qx enabled "$BINFMT/qemu-aarch64" &&
+        grep -q '^flags:.*F' "$BINFMT/qemu-aarch64"
+}
+if ! binfmt_ok; then
+    say "enabling QEMU binfmt for aarch64"
+    [[ -f $BINFMT/register ]] || mount -t binfmt_misc binfmt_misc "$BINFMT"
+    update-binfmts --enable qemu-aarch64 || true
+    binfmt_ok || die "qemu-aarch64 binfmt is not enabled with the F flag ($BINFMT/qemu-aarch64)"
+    changed=1
+fi
+
+# -- 6. static busybox for amd64 and arm64 (FROM-scratch test images) -------------------------------
+for arch in amd64 arm64; do
+    fetch_unpack bookworm "$arch" "$BUSYBOX_DIR/$arch" "$BUSYBOX_DIR/$arch/bin/busybox" \
+        busybox-static
+done
+
+if ((changed)); then
+    say "ready: $(docker version --format 'engine {{.Server.Version}}'), $(docker buildx version | cut -d' ' -f1-2), registry $REGISTRY_ADDR, busybox in $BUSYBOX_DIR"
+else
+    say "already up, nothing to do"
+fi
