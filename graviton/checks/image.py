@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, runtime_checkable
 
 from graviton.errors import InputError
 
@@ -100,6 +100,15 @@ class ManifestReader(Protocol):
     def get_manifest(self, ref: ImageRef) -> Manifest: ...
 
 
+@runtime_checkable
+class BlobReader(Protocol):
+    """A reader that can also fetch blobs (the OCI distribution API one can; ECR's API cannot)."""
+
+    def get_manifest(self, ref: ImageRef) -> Manifest: ...
+
+    def get_blob(self, ref: ImageRef, digest: str) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class PlatformEntry:
     """One child of an image index."""
@@ -120,10 +129,12 @@ class ImageCheck:
     missing: tuple[str, ...]
     is_index: bool
     attestations: int = 0
+    # children whose config blob says another os/architecture than their index entry
+    mismatches: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return not self.missing
+        return not self.missing and not self.mismatches
 
     def digest_for(self, platform: str) -> str | None:
         for entry in self.platforms:
@@ -135,6 +146,8 @@ class ImageCheck:
         have = ", ".join(p.platform for p in self.platforms) or "no platform"
         if self.ok:
             return f"{self.ref}: has {have}"
+        if not self.missing:
+            return f"{self.ref}: {'; '.join(self.mismatches)}"
         kind = "image index" if self.is_index else "single-platform manifest (not an index)"
         return f"{self.ref}: {kind} lacks {', '.join(self.missing)} (has {have})"
 
@@ -230,15 +243,50 @@ class EcrReader:
         )
 
 
+def config_platform(config: Mapping[str, Any]) -> str | None:
+    """Pure: "os/architecture[/variant]" from an image config blob, None if it says nothing."""
+    if not config.get("architecture"):
+        return None
+    name = f"{config.get('os') or 'unknown'}/{config['architecture']}"
+    return f"{name}/{config['variant']}" if config.get("variant") else name
+
+
+def config_mismatch(entry: PlatformEntry, config: Mapping[str, Any]) -> str | None:
+    """Pure: why a child whose config says another platform than its index entry is wrong."""
+    actual = config_platform(config)
+    if actual is None:
+        return f"{entry.platform} child {entry.digest} has no architecture in its config"
+    if _normalise(actual) != _normalise(entry.platform):
+        return (
+            f"{entry.platform} child {entry.digest} is really {actual} "
+            "(its config blob says so): the index entry lies"
+        )
+    return None
+
+
+def _read_config(reader: BlobReader, ref: ImageRef, manifest: Manifest) -> Mapping[str, Any]:
+    digest = (manifest.body.get("config") or {}).get("digest")
+    if not digest:
+        return {}
+    data: Mapping[str, Any] = json.loads(reader.get_blob(ref, str(digest)))
+    return data
+
+
 def check_image(
     ref_text: str,
     required: Iterable[str] = DEFAULT_REQUIRED,
     *,
     ecr_client: Any = None,
     reader: ManifestReader | None = None,
+    check_configs: bool = True,
 ) -> ImageCheck:
     """Read ``ref_text``'s manifest and judge it. ECR references use ``ecr_client`` when given
-    (so ``--endpoint-url`` applies); everything else goes through the OCI distribution API."""
+    (so ``--endpoint-url`` applies); everything else goes through the OCI distribution API.
+
+    When the reader can fetch blobs and ``check_configs`` is set, each required platform's child
+    manifest and config blob are read too, and a child whose config architecture differs from
+    its index entry is reported (``mismatches``); a single manifest's platform comes from its
+    config."""
     ref = ImageRef.parse(ref_text)
     if reader is None:
         if ref.ecr is not None and ecr_client is not None:
@@ -246,5 +294,22 @@ def check_image(
         else:
             from graviton.build.registry import RegistryReader  # the OCI distribution client
 
-            reader = RegistryReader()
-    return judge(ref_text, reader.get_manifest(ref), required)
+            reader = RegistryReader(ecr_client=ecr_client)
+    manifest = reader.get_manifest(ref)
+    if not check_configs or not isinstance(reader, BlobReader):
+        return judge(ref_text, manifest, required)
+    if manifest.media_type not in INDEX_TYPES and "manifests" not in manifest.body:
+        single = config_platform(_read_config(reader, ref, manifest))
+        return judge(ref_text, manifest, required, single_platform=single)
+    check = judge(ref_text, manifest, required)
+    wanted = set(check.required)
+    mismatches = []
+    for entry in check.platforms:
+        if _normalise(entry.platform) not in wanted:
+            continue
+        child_ref = ImageRef(ref.registry, ref.repository, entry.digest)
+        child = reader.get_manifest(child_ref)
+        problem = config_mismatch(entry, _read_config(reader, child_ref, child))
+        if problem:
+            mismatches.append(problem)
+    return replace(check, mismatches=tuple(mismatches))
