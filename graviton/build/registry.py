@@ -291,8 +291,7 @@ def _error_text(resp: requests.Response) -> str:
 
 
 def _short(exc: BaseException) -> str:
+    """The useful tail of a urllib3 error: "...: [Errno 111] Connection refused'))"."""
     text = str(exc)
-    m = re.search(
-        r"\] ([^'\]]+)'?\)*$", text
-    )  # urllib3's "NewConnectionError(...: [Errno 111] ...)"
+    m = re.search(r"\] ([^'\"\]]+)['\"]?\)*$", text)
     return m[1] if m else text.splitlines()[0][:200]
