@@ -157,7 +157,8 @@ class _AnchorParser(HTMLParser):
         if tag != "a" or self._attrs is None:
             return
         href = self._attrs.get("href") or ""
-        filename = urlsplit(href).path.rpartition("/")[2] or "".join(self._text).strip()
+        # PEP 503: the anchor text is the filename; the URL's last segment is the fallback
+        filename = "".join(self._text).strip() or urlsplit(href).path.rpartition("/")[2]
         self.files.append(
             DistFile(
                 filename=filename,
