@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from graviton.audit.index import DistFile, Project, group_files, parse_json_page
-from graviton.audit.model import Location, Pin, Target, Verdict
+from graviton.audit.model import Finding, Location, Pin, Target, Verdict
 from graviton.audit.platforms import TagSet
 from graviton.audit.verdicts import judge, marker_skip_reason
 
@@ -25,8 +25,8 @@ def pin(name: str, version: str | None, marker: str | None = None, url: str | No
     return Pin(name, version, Location("requirements.txt", 3), f"=={version}", marker, url=url)
 
 
-def verdict(name: str, version: str, target: Target = PY311_228, proj: str | None = None):  # noqa: ANN201
-    return judge(pin(name, version), target, project(proj or name), TagSet(target))
+def verdict(name: str, version: str, target: Target = PY311_228) -> Finding:
+    return judge(pin(name, version), target, project(name), TagSet(target))
 
 
 def test_shioaji_125_is_blocked_and_126_fixes_it() -> None:
