@@ -1,0 +1,60 @@
+"""pip's own answer to "does this pin install on linux/aarch64?", the baseline for audit.
+
+pip is run in isolated mode (no config files, no PIP_* variables) against one index, with every
+platform tag graviton accepts listed explicitly (``--platform`` does not imply older manylinux
+levels), ``--only-binary=:all:`` so only a wheel counts, and ``--no-deps``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from graviton.audit.model import Target
+from graviton.audit.platforms import platform_tags
+
+
+def pip_command(target: Target, index_url: str, requirements: Iterable[str]) -> list[str]:
+    py = target.python
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--isolated",
+        "--dry-run",
+        "--no-deps",
+        "--ignore-installed",
+        "--only-binary=:all:",
+        "--disable-pip-version-check",
+        "--index-url",
+        index_url,
+        "--python-version",
+        f"{py[0]}.{py[1]}",
+        "--implementation",
+        "cp",
+        "--abi",
+        f"cp{py[0]}{py[1]}",
+        "--quiet",
+    ]
+    for plat in platform_tags(target):
+        cmd += ["--platform", plat]
+    return [*cmd, *requirements]
+
+
+def pip_finds_wheel(target: Target, index_url: str, requirement: str) -> bool:
+    proc = subprocess.run(
+        pip_command(target, index_url, [requirement]), capture_output=True, text=True, timeout=600
+    )
+    return proc.returncode == 0
+
+
+def pip_answers(
+    target: Target, index_url: str, requirements: list[str], jobs: int = 4
+) -> dict[str, bool]:
+    """requirement -> whether pip finds a wheel for it, one pip process per pin (in parallel)."""
+    with ThreadPoolExecutor(jobs) as pool:
+        results = pool.map(lambda r: pip_finds_wheel(target, index_url, r), requirements)
+        return dict(zip(requirements, results, strict=True))
