@@ -15,7 +15,7 @@ from graviton.audit import sources
 from graviton.audit.index import PYPI, IndexClient, PageCache, Project, redact
 from graviton.audit.model import Finding, Ignore, Manifest, Pin, Report, Target, Verdict
 from graviton.audit.platforms import TagSet
-from graviton.audit.verdicts import judge
+from graviton.audit.verdicts import judge, marker_skip_reason
 from graviton.errors import InputError, UsageError
 
 Progress = Callable[[int, int], None]
@@ -72,16 +72,31 @@ def load_manifests(request: AuditRequest) -> list[Manifest]:
     for path, display in input_files(request.paths):
         manifest = sources.load(path, display)
         if manifest.unpinned and request.resolve:
-            from graviton.audit.resolve import resolve
-
-            manifest = resolve(
-                manifest,
-                python=request.targets[0].python_str,
-                index_url=request.index_url or manifest.index_url,
-                extra_index_urls=request.extra_index_urls + manifest.extra_index_urls,
-            )
+            manifest = _resolve(manifest, request)
         manifests.append(manifest)
     return manifests
+
+
+def _resolve(manifest: Manifest, request: AuditRequest) -> Manifest:
+    """Pin what is unpinned with pip-tools, except lines whose marker excludes every target:
+    those are reported ``skipped`` as written (``pywin32 ; sys_platform == "win32"``)."""
+    from graviton.audit.resolve import resolve
+
+    excluded = tuple(
+        p
+        for p in manifest.unpinned
+        if p.marker and all(marker_skip_reason(p.marker, t) for t in request.targets)
+    )
+    if len(excluded) == len(manifest.unpinned):
+        return manifest
+    kept = replace(manifest, pins=tuple(p for p in manifest.pins if p not in excluded))
+    resolved = resolve(
+        kept,
+        python=request.targets[0].python_str,
+        index_url=request.index_url or manifest.index_url,
+        extra_index_urls=request.extra_index_urls + manifest.extra_index_urls,
+    )
+    return replace(resolved, pins=resolved.pins + excluded)
 
 
 def indexes_for(request: AuditRequest, manifest: Manifest, pin: Pin) -> tuple[str, ...]:
