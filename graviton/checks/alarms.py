@@ -1,0 +1,41 @@
+"""Preflight checks on the alarms that gate a rollout, pure.
+
+An alarm that does not exist, is in ALARM, or (by default) cannot see (INSUFFICIENT_DATA) fails:
+ECS ignores alarms already in ALARM when a deployment starts, and an alarm without data is not a
+pass. Shared by ``graviton shift`` and the CI gate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from graviton.checks.ecs import Check
+
+INSUFFICIENT_POLICIES = ("fail", "wait", "pass")
+
+
+def check_alarms(
+    names: Sequence[str], states: Mapping[str, str], on_insufficient_data: str = "fail"
+) -> list[Check]:
+    """``states`` maps alarm name -> StateValue for the alarms that exist."""
+    if not names:
+        return [Check("alarms", True, "no alarms named: each bake is a plain wait")]
+    out = []
+    for name in names:
+        state = states.get(name)
+        if state is None:
+            out.append(Check(f"alarm {name}", False, f"alarm {name} does not exist"))
+        elif state == "ALARM":
+            out.append(Check(f"alarm {name}", False, f"alarm {name} is in ALARM"))
+        elif state == "INSUFFICIENT_DATA" and on_insufficient_data == "fail":
+            out.append(
+                Check(
+                    f"alarm {name}",
+                    False,
+                    f"alarm {name} has INSUFFICIENT_DATA (use --on-insufficient-data wait|pass "
+                    "to accept it)",
+                )
+            )
+        else:
+            out.append(Check(f"alarm {name}", True, f"alarm {name} is {state}"))
+    return out

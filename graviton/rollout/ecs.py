@@ -1,0 +1,275 @@
+"""ECS and Auto Scaling at the edge: boto3 calls in, frozen plain data out.
+
+Every call here is a read except :meth:`Ecs.update_strategy`, :meth:`Ecs.put_tags`,
+:meth:`Ecs.remove_tags` and :meth:`AutoScaling.scale_in` (the dry-run test asserts that none of
+them is called).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from graviton.errors import PreflightError
+from graviton.rollout.plan import Strategy, strategy_from_api
+
+MUTATING_CALLS = frozenset(
+    {
+        "UpdateService",
+        "TagResource",
+        "UntagResource",
+        "UpdateAutoScalingGroup",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    id: str
+    status: str  # PRIMARY | ACTIVE | INACTIVE
+    rollout_state: str | None  # IN_PROGRESS | COMPLETED | FAILED (None without a controller)
+    running: int
+    desired: int
+    failed_tasks: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceView:
+    arn: str
+    name: str
+    status: str
+    desired: int
+    running: int
+    strategy: Strategy
+    launch_type: str | None
+    deployments: tuple[Deployment, ...]
+    task_definition: str
+    placement_constraints: tuple[Mapping[str, str], ...] = ()
+    deployment_configuration: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def primary(self) -> Deployment | None:
+        return next((d for d in self.deployments if d.status == "PRIMARY"), None)
+
+    def deployment_state(self, deployment_id: str | None = None) -> str:
+        """``settled``, ``failed`` or ``in-progress`` for the deployment ``deployment_id``
+        (default: the primary one). Settled: one PRIMARY deployment with rolloutState COMPLETED,
+        or, without a rollout state, running == desired and no other deployment."""
+        primary = self.primary
+        if primary is None:
+            return "in-progress"
+        if primary.rollout_state == "FAILED":
+            return "failed"
+        if deployment_id is not None and primary.id != deployment_id:
+            # ECS replaced our deployment: its own rollback (circuit breaker or alarms)
+            return "failed"
+        alone = all(d.status == "PRIMARY" for d in self.deployments if d.status != "INACTIVE")
+        if primary.rollout_state == "COMPLETED" and alone:
+            return "settled"
+        if primary.rollout_state is None and alone and primary.running == primary.desired:
+            return "settled"
+        return "in-progress"
+
+
+def _service_view(raw: Mapping[str, Any]) -> ServiceView:
+    deployments = tuple(
+        Deployment(
+            id=str(d.get("id", "")),
+            status=str(d.get("status", "")),
+            rollout_state=d.get("rolloutState"),
+            running=int(d.get("runningCount", 0)),
+            desired=int(d.get("desiredCount", 0)),
+            failed_tasks=int(d.get("failedTasks", 0)),
+            reason=str(d.get("rolloutStateReason", "")),
+        )
+        for d in raw.get("deployments") or ()
+    )
+    return ServiceView(
+        arn=str(raw["serviceArn"]),
+        name=str(raw["serviceName"]),
+        status=str(raw.get("status", "")),
+        desired=int(raw.get("desiredCount", 0)),
+        running=int(raw.get("runningCount", 0)),
+        strategy=strategy_from_api(raw.get("capacityProviderStrategy")),
+        launch_type=raw.get("launchType"),
+        deployments=deployments,
+        task_definition=str(raw.get("taskDefinition", "")),
+        placement_constraints=tuple(raw.get("placementConstraints") or ()),
+        deployment_configuration=dict(raw.get("deploymentConfiguration") or {}),
+    )
+
+
+def deployment_configuration(current: Mapping[str, Any], alarms: Sequence[str]) -> dict[str, Any]:
+    """The service's deployment configuration with the circuit breaker and (when there are
+    alarms) deployment alarms switched on with rollback, so ECS itself reverts a failing
+    deployment; other settings (maximumPercent, ...) are kept."""
+    config = {k: v for k, v in current.items() if k not in ("deploymentCircuitBreaker", "alarms")}
+    config["deploymentCircuitBreaker"] = {"enable": True, "rollback": True}
+    if alarms:
+        config["alarms"] = {"alarmNames": list(alarms), "enable": True, "rollback": True}
+    elif "alarms" in current:
+        config["alarms"] = current["alarms"]
+    return config
+
+
+class Ecs:
+    """The ECS calls graviton makes."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def cluster(self, name: str) -> Mapping[str, Any]:
+        resp = self.client.describe_clusters(clusters=[name])
+        clusters = [c for c in resp.get("clusters", []) if c.get("status") != "INACTIVE"]
+        if not clusters:
+            raise PreflightError(f"cluster {name} not found")
+        return dict(clusters[0])
+
+    def service(self, cluster: str, name: str) -> ServiceView:
+        return _service_view(self.raw_service(cluster, name))
+
+    def raw_service(self, cluster: str, name: str) -> dict[str, Any]:
+        try:
+            resp = self.client.describe_services(cluster=cluster, services=[name])
+        except self.client.exceptions.ClusterNotFoundException:
+            raise PreflightError(f"cluster {cluster} not found") from None
+        services = [s for s in resp.get("services", []) if s.get("status") != "INACTIVE"]
+        if not services:
+            raise PreflightError(f"service {name} not found in cluster {cluster}")
+        return dict(services[0])
+
+    def capacity_providers(self, names: Sequence[str]) -> list[dict[str, Any]]:
+        if not names:
+            return []
+        resp = self.client.describe_capacity_providers(capacityProviders=list(names))
+        return [dict(p) for p in resp.get("capacityProviders", [])]
+
+    def task_definition(self, arn: str) -> dict[str, Any]:
+        resp = self.client.describe_task_definition(taskDefinition=arn)
+        return dict(resp["taskDefinition"])
+
+    def update_strategy(
+        self, cluster: str, service: str, strategy: Strategy, config: Mapping[str, Any]
+    ) -> ServiceView:
+        """Send the strategy with forceNewDeployment: ECS does not redeploy on a strategy
+        change alone, and never moves running tasks otherwise."""
+        resp = self.client.update_service(
+            cluster=cluster,
+            service=service,
+            capacityProviderStrategy=[i.to_api() for i in strategy],
+            deploymentConfiguration=dict(config),
+            forceNewDeployment=True,
+        )
+        return _service_view(resp["service"])
+
+    def tasks_by_provider(self, cluster: str, service: str) -> dict[str, int]:
+        """Running tasks of ``service`` per capacity provider, from describe_tasks."""
+        arns: list[str] = []
+        paginator = self.client.get_paginator("list_tasks")
+        for page in paginator.paginate(
+            cluster=cluster, serviceName=service, desiredStatus="RUNNING"
+        ):
+            arns.extend(page.get("taskArns", []))
+        counts: Counter[str] = Counter()
+        for i in range(0, len(arns), 100):
+            resp = self.client.describe_tasks(cluster=cluster, tasks=arns[i : i + 100])
+            for task in resp.get("tasks", []):
+                # group "service:NAME" is how ECS marks a service's tasks (and filters for
+                # backends that ignore serviceName)
+                if task.get("group") != f"service:{service}":
+                    continue
+                if task.get("lastStatus") != "RUNNING":
+                    continue
+                counts[str(task.get("capacityProviderName") or "-")] += 1
+        return dict(counts)
+
+    def tags(self, arn: str) -> dict[str, str]:
+        resp = self.client.list_tags_for_resource(resourceArn=arn)
+        return {t["key"]: t["value"] for t in resp.get("tags", [])}
+
+    def put_tags(self, arn: str, tags: Mapping[str, str]) -> None:
+        self.client.tag_resource(
+            resourceArn=arn, tags=[{"key": k, "value": v} for k, v in tags.items()]
+        )
+
+    def remove_tags(self, arn: str, keys: Sequence[str]) -> None:
+        if keys:
+            self.client.untag_resource(resourceArn=arn, tagKeys=list(keys))
+
+
+def asg_name_from_arn(arn: str) -> str:
+    marker = "autoScalingGroupName/"
+    return arn.split(marker, 1)[1] if marker in arn else arn
+
+
+@dataclass(frozen=True)
+class AsgTypes:
+    name: str
+    types: frozenset[str]
+    attribute_based: bool  # instance requirements instead of types: cannot be judged
+
+
+class AutoScaling:
+    """Which instance types an Auto Scaling group launches, and scaling it in."""
+
+    def __init__(self, client: Any, ec2_client: Any) -> None:
+        self.client = client
+        self.ec2 = ec2_client
+
+    def group(self, name: str) -> dict[str, Any]:
+        resp = self.client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])
+        groups = resp.get("AutoScalingGroups", [])
+        if not groups:
+            raise PreflightError(f"auto scaling group {name} not found")
+        return dict(groups[0])
+
+    def instance_types(self, name: str) -> AsgTypes:
+        group = self.group(name)
+        types = {str(i["InstanceType"]) for i in group.get("Instances", []) if "InstanceType" in i}
+        attribute_based = False
+        if group.get("LaunchConfigurationName"):
+            resp = self.client.describe_launch_configurations(
+                LaunchConfigurationNames=[group["LaunchConfigurationName"]]
+            )
+            types.update(lc["InstanceType"] for lc in resp.get("LaunchConfigurations", []))
+        templates = []
+        if group.get("LaunchTemplate"):
+            templates.append(group["LaunchTemplate"])
+        mixed = group.get("MixedInstancesPolicy") or {}
+        if mixed:
+            spec = mixed.get("LaunchTemplate", {})
+            if spec.get("LaunchTemplateSpecification"):
+                templates.append(spec["LaunchTemplateSpecification"])
+            for override in spec.get("Overrides", []):
+                if override.get("InstanceType"):
+                    types.add(str(override["InstanceType"]))
+                if override.get("InstanceRequirements"):
+                    attribute_based = True
+        for template in templates:
+            data = self._template_data(template)
+            if data.get("InstanceType"):
+                types.add(str(data["InstanceType"]))
+            if data.get("InstanceRequirements"):
+                attribute_based = True
+        return AsgTypes(name=name, types=frozenset(types), attribute_based=attribute_based)
+
+    def _template_data(self, spec: Mapping[str, Any]) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"Versions": [str(spec.get("Version") or "$Default")]}
+        if spec.get("LaunchTemplateId"):
+            kwargs["LaunchTemplateId"] = spec["LaunchTemplateId"]
+        else:
+            kwargs["LaunchTemplateName"] = spec["LaunchTemplateName"]
+        resp = self.ec2.describe_launch_template_versions(**kwargs)
+        versions = resp.get("LaunchTemplateVersions", [])
+        return dict(versions[0].get("LaunchTemplateData", {})) if versions else {}
+
+    def scale_in(self, name: str) -> None:
+        self.client.update_auto_scaling_group(
+            AutoScalingGroupName=name, MinSize=0, DesiredCapacity=0
+        )

@@ -1,0 +1,164 @@
+"""Gather what the preflight checks need (reads only) and run them before any change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graviton.checks.alarms import check_alarms
+from graviton.checks.ecs import (
+    Check,
+    ProviderInfo,
+    check_providers,
+    check_service,
+    check_task_definition,
+    container_images,
+    discover_providers,
+)
+from graviton.errors import PreflightError
+from graviton.rollout.alarms import Alarms
+from graviton.rollout.ecs import AutoScaling, Ecs, ServiceView, asg_name_from_arn
+from graviton.rollout.plan import arm_percent
+
+
+class Clients:
+    """boto3 clients made on first use by ``factory`` (``AwsOptions.client`` in the CLI)."""
+
+    def __init__(self, factory: Callable[[str], Any]) -> None:
+        self._factory = factory
+        self._made: dict[str, Any] = {}
+
+    def __call__(self, service: str) -> Any:
+        if service not in self._made:
+            self._made[service] = self._factory(service)
+        return self._made[service]
+
+    @property
+    def ecs(self) -> Ecs:
+        return Ecs(self("ecs"))
+
+    @property
+    def autoscaling(self) -> AutoScaling:
+        return AutoScaling(self("autoscaling"), self("ec2"))
+
+    @property
+    def alarms(self) -> Alarms:
+        return Alarms(self("cloudwatch"))
+
+
+@dataclass(frozen=True)
+class Target:
+    """A service that passed preflight."""
+
+    cluster: str
+    service: ServiceView
+    x86: str
+    arm: str
+    x86_asg: str | None
+    alarms: tuple[str, ...]
+    percent: int  # current ARM share
+    checks: tuple[Check, ...]
+
+
+def _provider_infos(clients: Clients, names: Sequence[str]) -> list[ProviderInfo]:
+    out = []
+    for p in clients.ecs.capacity_providers(names):
+        arn = (p.get("autoScalingGroupProvider") or {}).get("autoScalingGroupArn")
+        if not arn:
+            out.append(ProviderInfo(p["name"], p.get("status", ""), None, frozenset()))
+            continue
+        asg = asg_name_from_arn(arn)
+        types = clients.autoscaling.instance_types(asg)
+        out.append(
+            ProviderInfo(p["name"], p.get("status", ""), asg, types.types, types.attribute_based)
+        )
+    return out
+
+
+def image_checks(clients: Clients, task_definition: dict[str, Any]) -> list[Check]:
+    from graviton.checks.image import check_image
+
+    out = []
+    for container, image in container_images(task_definition):
+        name = f"image {container}"
+        try:
+            result = check_image(image, ecr_client=clients("ecr"))
+        except ImportError:
+            out.append(Check(name, False, f"{image}: no reader for this registry yet"))
+            continue
+        except Exception as exc:
+            module = type(exc).__module__.split(".")[0]
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+            if module in ("botocore", "requests", "urllib3") and code is None:
+                raise  # could not reach the registry: an error (exit 3), not a verdict
+            out.append(Check(name, False, f"{image}: {code or type(exc).__name__}: {exc}"))
+            continue
+        out.append(Check(name, result.ok, result.summary()))
+    return out
+
+
+def preflight(
+    clients: Clients,
+    cluster_name: str,
+    service_name: str,
+    *,
+    x86: str | None,
+    arm: str | None,
+    alarms: Sequence[str],
+    on_insufficient_data: str,
+    emit: Callable[[Check], None] = lambda c: None,
+) -> Target:
+    """Run every check (reads only); raise :class:`PreflightError` with the first failure's
+    one-line reason. Each check is passed to ``emit`` as it is made."""
+    checks: list[Check] = []
+
+    def add(new: Sequence[Check]) -> None:
+        for c in new:
+            checks.append(c)
+            emit(c)
+
+    def stop_if_failed() -> None:
+        failed = [c for c in checks if not c.ok]
+        if failed:
+            more = f" (and {len(failed) - 1} more failed checks)" if len(failed) > 1 else ""
+            raise PreflightError(f"{service_name}: {failed[0].detail}{more}")
+
+    ecs = clients.ecs
+    cluster = ecs.cluster(cluster_name)
+    raw = ecs.raw_service(cluster_name, service_name)
+    service = ecs.service(cluster_name, service_name)
+    associated = list(cluster.get("capacityProviders") or [])
+    names = sorted(set(associated) | {n for n in (x86, arm) if n})
+    infos = _provider_infos(clients, names)
+    if x86 is None or arm is None:
+        found = discover_providers(
+            [i for i in infos if i.name in associated], [i.provider for i in service.strategy]
+        )
+        if isinstance(found, str):
+            add([Check("providers", False, found)])
+            stop_if_failed()
+        else:
+            x86, arm = x86 or found[0], arm or found[1]
+    assert x86 is not None and arm is not None
+    if x86 == arm:
+        raise PreflightError("--x86-provider and --arm-provider name the same provider")
+    add(check_service(raw, x86, arm))
+    add(check_providers(cluster, infos, x86, arm))
+    stop_if_failed()
+    arm_types = next(i.types for i in infos if i.name == arm)
+    task_definition = ecs.task_definition(service.task_definition)
+    add(check_task_definition(task_definition, list(service.placement_constraints), arm_types))
+    add(image_checks(clients, task_definition))
+    watched = tuple(alarms) or tuple(
+        (service.deployment_configuration.get("alarms") or {}).get("alarmNames") or ()
+    )
+    states = {n: a.state for n, a in clients.alarms.states(watched).items()}
+    add(check_alarms(watched, states, on_insufficient_data))
+    percent = arm_percent(service.strategy, x86, arm)
+    if percent is None:
+        add([Check("weights", False, "neither provider carries weight in the strategy")])
+    stop_if_failed()
+    assert percent is not None
+    x86_asg = next(i.asg for i in infos if i.name == x86)
+    return Target(cluster_name, service, x86, arm, x86_asg, watched, percent, tuple(checks))
