@@ -1,0 +1,196 @@
+"""On-demand Linux prices: the dated table shipped with graviton, or live from the AWS Pricing API.
+
+The shipped table (``prices.json`` next to this module) is for us-east-1 and carries its date and
+source, so ``graviton savings`` runs without credentials and says how old its figures are.
+``--pricing live`` asks the Price List API (``pricing:GetProducts``) for exactly the instance
+types in the report, in the cluster's region.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from typing import Any
+
+from graviton.aws import AwsOptions, aws_errors
+from graviton.errors import InputError
+
+TABLE_RESOURCE = "prices.json"
+TABLE_SCHEMA = "graviton.prices/v1"
+# The Price List API is served from these regions only; us-east-1 answers for every region.
+PRICING_API_REGION = "us-east-1"
+
+# Region code -> the "location" attribute the Price List API uses for EC2 products.
+REGION_LOCATIONS: dict[str, str] = {
+    "us-east-1": "US East (N. Virginia)",
+    "us-east-2": "US East (Ohio)",
+    "us-west-1": "US West (N. California)",
+    "us-west-2": "US West (Oregon)",
+    "ca-central-1": "Canada (Central)",
+    "ca-west-1": "Canada West (Calgary)",
+    "sa-east-1": "South America (Sao Paulo)",
+    "eu-west-1": "EU (Ireland)",
+    "eu-west-2": "EU (London)",
+    "eu-west-3": "EU (Paris)",
+    "eu-central-1": "EU (Frankfurt)",
+    "eu-central-2": "EU (Zurich)",
+    "eu-north-1": "EU (Stockholm)",
+    "eu-south-1": "EU (Milan)",
+    "eu-south-2": "EU (Spain)",
+    "ap-east-1": "Asia Pacific (Hong Kong)",
+    "ap-south-1": "Asia Pacific (Mumbai)",
+    "ap-south-2": "Asia Pacific (Hyderabad)",
+    "ap-northeast-1": "Asia Pacific (Tokyo)",
+    "ap-northeast-2": "Asia Pacific (Seoul)",
+    "ap-northeast-3": "Asia Pacific (Osaka)",
+    "ap-southeast-1": "Asia Pacific (Singapore)",
+    "ap-southeast-2": "Asia Pacific (Sydney)",
+    "ap-southeast-3": "Asia Pacific (Jakarta)",
+    "ap-southeast-4": "Asia Pacific (Melbourne)",
+    "me-south-1": "Middle East (Bahrain)",
+    "me-central-1": "Middle East (UAE)",
+    "il-central-1": "Israel (Tel Aviv)",
+    "af-south-1": "Africa (Cape Town)",
+    "us-gov-west-1": "AWS GovCloud (US-West)",
+    "us-gov-east-1": "AWS GovCloud (US-East)",
+}
+
+
+@dataclass(frozen=True)
+class PriceBook:
+    """Hourly on-demand USD prices for one region, and where they came from."""
+
+    region: str
+    source: str  # "table" or "live"
+    origin: str  # human-readable provenance
+    prices: Mapping[str, Decimal]
+    as_of: str | None = None  # the table's date; None for live prices (they are "now")
+    missing: Mapping[str, str] = dataclasses.field(default_factory=dict)  # type -> why unpriced
+
+    def price(self, instance_type: str) -> Decimal | None:
+        return self.prices.get(instance_type)
+
+    def why_missing(self, instance_type: str) -> str:
+        if instance_type in self.missing:
+            return self.missing[instance_type]
+        if self.source == "table":
+            return f"not in the shipped price table ({self.region}, {self.as_of})"
+        return f"no on-demand Linux price in {self.region}"
+
+
+def shipped_table() -> PriceBook:
+    """The price table packaged with graviton."""
+    resource = resources.files("graviton.savings").joinpath(TABLE_RESOURCE)
+    try:
+        data = json.loads(resource.read_text(encoding="utf-8"), parse_float=Decimal)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"unreadable price table: {exc}", path=str(resource)) from None
+    return parse_table(data, where=str(resource))
+
+
+def parse_table(data: Any, *, where: str = TABLE_RESOURCE) -> PriceBook:
+    if not isinstance(data, dict) or data.get("schema") != TABLE_SCHEMA:
+        raise InputError(f"not a {TABLE_SCHEMA} price table", path=where)
+    raw = data.get("prices")
+    if not isinstance(raw, dict) or not raw:
+        raise InputError("price table has no prices", path=where)
+    prices: dict[str, Decimal] = {}
+    for name, value in raw.items():
+        if not isinstance(value, Decimal | int) or value <= 0:
+            raise InputError(f"bad price for {name}: {value!r}", path=where)
+        prices[str(name)] = Decimal(value)
+    return PriceBook(
+        region=str(data["region"]),
+        source="table",
+        origin=str(data.get("source", "")),
+        prices=prices,
+        as_of=str(data["as_of"]),
+    )
+
+
+def product_filters(instance_type: str, region: str) -> list[dict[str, str]]:
+    """GetProducts filters selecting the Linux, shared-tenancy, on-demand product of one type."""
+    where = (
+        {"Field": "location", "Value": REGION_LOCATIONS[region]}
+        if region in REGION_LOCATIONS
+        else {"Field": "regionCode", "Value": region}
+    )
+    terms = [
+        {"Field": "instanceType", "Value": instance_type},
+        where,
+        {"Field": "operatingSystem", "Value": "Linux"},
+        {"Field": "tenancy", "Value": "Shared"},
+        {"Field": "preInstalledSw", "Value": "NA"},
+        {"Field": "capacitystatus", "Value": "Used"},
+    ]
+    return [{"Type": "TERM_MATCH", **term} for term in terms]
+
+
+def on_demand_price(price_list: Iterable[str | Mapping[str, Any]]) -> Decimal | str:
+    """The hourly USD on-demand price in a GetProducts ``PriceList``, or why there is none.
+
+    Only products whose ``operation`` is plain ``RunInstances`` (Linux with no licence) count;
+    several distinct prices mean the filters were not specific enough, which is reported rather
+    than guessed.
+    """
+    found: set[Decimal] = set()
+    for item in price_list:
+        product = json.loads(item) if isinstance(item, str) else item
+        attributes = product.get("product", {}).get("attributes", {})
+        if attributes.get("operation", "RunInstances") != "RunInstances":
+            continue
+        for term in product.get("terms", {}).get("OnDemand", {}).values():
+            for dimension in term.get("priceDimensions", {}).values():
+                usd = dimension.get("pricePerUnit", {}).get("USD")
+                unit = dimension.get("unit", "Hrs")
+                try:
+                    value = Decimal(str(usd))
+                except (InvalidOperation, ValueError):
+                    continue
+                if unit in {"Hrs", "Hours"} and value > 0:
+                    found.add(value)
+    if not found:
+        return "no on-demand Linux price in the Price List"
+    if len(found) > 1:
+        listed = ", ".join(str(v.normalize()) for v in sorted(found))
+        return f"ambiguous on-demand prices in the Price List ({listed})"
+    return found.pop()
+
+
+def live_prices(client: Any, region: str, instance_types: Iterable[str]) -> PriceBook:
+    """Ask the Price List API for each instance type (one GetProducts query per type)."""
+    prices: dict[str, Decimal] = {}
+    missing: dict[str, str] = {}
+    paginator = client.get_paginator("get_products")
+    for instance_type in sorted(set(instance_types)):
+        items: list[str] = []
+        pages = paginator.paginate(
+            ServiceCode="AmazonEC2",
+            Filters=product_filters(instance_type, region),
+            FormatVersion="aws_v1",
+        )
+        with aws_errors(f"AWS Pricing API: price of {instance_type}"):
+            for page in pages:
+                items.extend(page.get("PriceList", []))
+        answer = on_demand_price(items)
+        if isinstance(answer, Decimal):
+            prices[instance_type] = answer
+        else:
+            missing[instance_type] = f"{answer} ({instance_type}, {region})"
+    return PriceBook(
+        region=region,
+        source="live",
+        origin="AWS Price List API (pricing:GetProducts, AmazonEC2 on-demand, Linux, shared)",
+        prices=prices,
+        missing=missing,
+    )
+
+
+def pricing_client(aws: AwsOptions) -> Any:
+    """A Pricing API client: the API lives in us-east-1 whatever region the cluster is in."""
+    with aws_errors("AWS Pricing API"):
+        return dataclasses.replace(aws, region=PRICING_API_REGION).client("pricing")
