@@ -1,0 +1,48 @@
+"""Render an audit :class:`~graviton.audit.model.Report` in each output format.
+
+Every format carries the same facts in the same order (file, line, package, Python); each lives in
+its own module. ``graviton gate`` reuses them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+from graviton.audit.formats import github, jsondoc, junit, markdown, sarif, table, text
+from graviton.audit.model import Report
+from graviton.errors import UsageError
+
+FORMATS = ("table", "text", "json", "sarif", "junit", "markdown", "github")
+
+_PLAIN: dict[str, Callable[[Report], str]] = {
+    "text": text.render,
+    "json": jsondoc.render,
+    "sarif": sarif.render,
+    "junit": junit.render,
+    "markdown": markdown.render,
+    "github": github.render,
+}
+
+
+def render(report: Report, fmt: str, *, color: bool = False, width: int | None = None) -> str:
+    """``report`` as ``fmt``; ``color`` and ``width`` apply to the terminal table only."""
+    if fmt == "table":
+        return table.render(report, color=color, width=width)
+    try:
+        renderer = _PLAIN[fmt]
+    except KeyError:
+        raise UsageError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}") from None
+    return renderer(report)
+
+
+def append_step_summary(report: Report) -> None:
+    """Append the Markdown rendering to ``$GITHUB_STEP_SUMMARY`` when GitHub Actions sets it."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8") as summary:
+            summary.write(markdown.render(report) + "\n")
+    except OSError as exc:
+        raise UsageError(f"cannot append to GITHUB_STEP_SUMMARY {path}: {exc.strerror}") from None

@@ -1,0 +1,189 @@
+"""What every output format says the same way: order, labels, levels and the summary.
+
+Each format module lays these facts out in its own syntax; none decides anything itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from packaging.markers import InvalidMarker, Marker
+
+from graviton.audit.index import redact
+from graviton.audit.model import Finding, Fix, Ignore, Pin, Report, Target, Verdict
+from graviton.audit.verdicts import marker_environment
+
+# Most severe first: the order counts are listed in.
+VERDICT_ORDER = (
+    Verdict.BLOCKED,
+    Verdict.UNKNOWN,
+    Verdict.SOURCE,
+    Verdict.NATIVE,
+    Verdict.PURE,
+    Verdict.SKIPPED,
+)
+
+
+def ordered(report: Report) -> list[Finding]:
+    """The findings in report order: by file, line, package name, then target Python."""
+    return sorted(report.findings, key=sort_key)
+
+
+def sort_key(finding: Finding) -> tuple[str, int, str, tuple[int, int], str, str]:
+    loc = finding.pin.location
+    t = finding.target
+    return (loc.path, loc.line or 0, finding.pin.key, t.python, t.libc, finding.pin.name)
+
+
+class Judged:
+    """A report with its failures indexed, so each format asks the same questions cheaply."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.findings = ordered(report)
+        self._failing = {id(f) for f in report.failures}
+
+    def fails(self, finding: Finding) -> bool:
+        """True when this finding (not ignored, at or above ``fail_on``) fails the audit."""
+        return id(finding) in self._failing
+
+    def level(self, finding: Finding) -> str:
+        """``error`` when it fails the audit, ``warning`` for a non-wheel verdict that does not
+        (below ``fail_on`` or ignored), ``note`` for everything that installs or is skipped."""
+        if self.fails(finding):
+            return "error"
+        return "warning" if finding.verdict.severity > 0 else "note"
+
+    @property
+    def failed(self) -> bool:
+        return self.report.exit_code != 0
+
+    @property
+    def result(self) -> str:
+        return "fail" if self.failed else "pass"
+
+
+def pin_label(pin: Pin) -> str:
+    """``name==version``, ``name @ URL`` (credentials removed) or ``name<specifier>``."""
+    if pin.version is not None:
+        return f"{pin.name}=={pin.version}"
+    if pin.url is not None:
+        return f"{pin.name} @ {redact(pin.url)}"
+    return f"{pin.name}{pin.specifier}"
+
+
+def pin_url(pin: Pin) -> str | None:
+    return redact(pin.url) if pin.url is not None else None
+
+
+def target_label(target: Target) -> str:
+    """``linux/aarch64 Python 3.12 glibc 2.34`` plus the preset or image it came from."""
+    return f"{target} ({target.name})" if target.name else str(target)
+
+
+def fix_text(fix: Fix) -> str:
+    """``>=1.2.6 (latest 1.7.9)``; says so when the smallest fix is a major upgrade."""
+    notes = [] if fix.latest == fix.min else [f"latest {fix.latest}"]
+    if fix.crosses_major:
+        notes.append("major upgrade")
+    return f">={fix.min}" + (f" ({', '.join(notes)})" if notes else "")
+
+
+def fix_cell(finding: Finding) -> str:
+    """The fix column: the upgrade, ``none found`` for a non-wheel verdict without one, else ''."""
+    if finding.fix is not None:
+        return fix_text(finding.fix)
+    return "none found" if finding.verdict in (Verdict.BLOCKED, Verdict.SOURCE) else ""
+
+
+def ignored_text(ignore: Ignore) -> str:
+    return f"ignored until {ignore.expires.isoformat()}: {one_line(ignore.reason)}"
+
+
+def ignore_label(ignore: Ignore) -> str:
+    return f"{ignore.name}=={ignore.version}" if ignore.version else ignore.name
+
+
+def expired_text(ignore: Ignore) -> str:
+    return (
+        f"ignore entry for {ignore_label(ignore)} expired on {ignore.expires.isoformat()} "
+        f"({one_line(ignore.reason)}): renew or remove it"
+    )
+
+
+def ignore_pins(report: Report, ignore: Ignore) -> list[Pin]:
+    """The pins an (expired) ignore entry names, in report order, each once."""
+    seen: dict[Pin, None] = {}
+    for f in ordered(report):
+        if ignore.matches(f.pin):
+            seen.setdefault(f.pin)
+    return list(seen)
+
+
+def x86_only(finding: Finding) -> bool:
+    """A skipped pin whose marker holds on linux/x86_64: the service loses it on Graviton."""
+    if finding.verdict is not Verdict.SKIPPED or not finding.pin.marker:
+        return False
+    try:
+        marker = Marker(finding.pin.marker)
+    except InvalidMarker:
+        return False
+    return marker.evaluate(marker_environment(finding.target, "x86_64"))
+
+
+def printable(text: str) -> str:
+    """Control characters (a terminal escape in a package's metadata) shown as U+FFFD."""
+    return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text)
+
+
+def one_line(text: str) -> str:
+    """Free text on one line with single spaces, so line-based formats stay line-based."""
+    return " ".join(printable(text).split())
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    parts = [f"{counts.get(v.value, 0)} {v.value}" for v in VERDICT_ORDER]
+    return ", ".join(p for p in parts if not p.startswith("0 ")) or "no packages"
+
+
+def plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {words or word + 's'}"
+
+
+def summary_line(report: Report) -> str:
+    """``FAIL  7 pins on 2 targets: 2 blocked, 5 native  (fail-on blocked: 2 failing, ...)``."""
+    judged = Judged(report)
+    pins = len({f.pin for f in report.findings})
+    ignored = sum(1 for f in report.findings if f.ignored is not None)
+    gate = [f"{len(report.failures)} failing"]
+    if ignored:
+        gate.append(f"{ignored} ignored")
+    if report.expired_ignores:
+        n = len(report.expired_ignores)
+        gate.append(plural(n, "expired ignore entry", "expired ignore entries"))
+    return (
+        f"{judged.result.upper()}  {plural(pins, 'pin')} on {plural(len(report.targets), 'target')}"
+        f": {counts_text(report.counts())}  (fail-on {report.fail_on.value}: {', '.join(gate)})"
+    )
+
+
+def x86_note(findings: Iterable[Finding]) -> str | None:
+    """One line naming the x86-only marker lines that are skipped on the target, if any."""
+    hits = [f for f in findings if x86_only(f)]
+    if not hits:
+        return None
+    names = sorted({f"{f.pin.name} ({f.pin.location})" for f in hits})
+    them = "it" if len(names) == 1 else "them"
+    return (
+        f"note: {plural(len(names), 'x86-only marker line')} not installed on "
+        f"linux/{hits[0].target.arch}: {', '.join(names)}; "
+        f"check that nothing imports {them} unconditionally"
+    )
+
+
+def iso_utc(moment: dt.datetime) -> str:
+    """RFC 3339 in UTC, ``2026-11-27T10:00:00Z``; a naive time is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

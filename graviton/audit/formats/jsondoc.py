@@ -1,0 +1,81 @@
+"""JSON, versioned by its ``schema`` field and described by ``audit.schema.json`` beside it."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+from graviton.audit.formats._common import Judged, iso_utc, pin_url
+from graviton.audit.model import SCHEMA_VERSION, Finding, Ignore, Report, Target
+
+SCHEMA_FILE = "audit.schema.json"
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) every rendering validates against."""
+    text = (
+        resources.files("graviton.audit.formats").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    )
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+def target_doc(target: Target) -> dict[str, Any]:
+    return {
+        "python": target.python_str,
+        "libc": target.libc,
+        "libc_version": "{}.{}".format(*target.libc_version),
+        "arch": target.arch,
+        "name": target.name,
+    }
+
+
+def ignore_doc(ignore: Ignore) -> dict[str, Any]:
+    return {"reason": ignore.reason, "expires": ignore.expires.isoformat()}
+
+
+def package_doc(finding: Finding, failing: bool) -> dict[str, Any]:
+    pin, fix = finding.pin, finding.fix
+    return {
+        "name": pin.name,
+        "version": pin.version,
+        "specifier": pin.specifier,
+        "python": finding.target.python_str,
+        "verdict": finding.verdict.value,
+        "reason": finding.reason,
+        "fix": None
+        if fix is None
+        else {"min": fix.min, "latest": fix.latest, "crosses_major": fix.crosses_major},
+        "file": pin.location.path,
+        "line": pin.location.line,
+        "marker": pin.marker,
+        "url": pin_url(pin),
+        "wheel": finding.wheel,
+        "index": finding.index_url,
+        "ignored": None if finding.ignored is None else ignore_doc(finding.ignored),
+        "failing": failing,
+    }
+
+
+def document(report: Report) -> dict[str, Any]:
+    judged = Judged(report)
+    return {
+        "schema": SCHEMA_VERSION,
+        "generated": iso_utc(report.generated),
+        "targets": [target_doc(t) for t in report.targets],
+        "inputs": [
+            {"path": m.path, "format": m.format, "pins": len(m.pins)} for m in report.manifests
+        ],
+        "fail_on": report.fail_on.value,
+        "result": judged.result,
+        "counts": report.counts(),
+        "packages": [package_doc(f, judged.fails(f)) for f in judged.findings],
+        "expired_ignores": [
+            {"name": i.name, "version": i.version, **ignore_doc(i)} for i in report.expired_ignores
+        ],
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,136 @@
+"""JUnit XML for CI test reports (GitLab ``artifacts:reports:junit``, Jenkins, Azure).
+
+One ``testsuite`` per target Python, one ``testcase`` per pin: ``failure`` when the finding fails
+the audit, ``skipped`` for a false marker or an ignored finding; every testcase carries the full
+verdict in ``system-out``. Expired ignore entries fail in a suite of their own.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+
+from graviton.audit.formats._common import (
+    Judged,
+    expired_text,
+    fix_cell,
+    ignore_label,
+    ignore_pins,
+    ignored_text,
+    iso_utc,
+    one_line,
+    pin_label,
+    pin_url,
+    target_label,
+)
+from graviton.audit.model import Finding, Report, Target, Verdict
+
+# Characters XML 1.0 cannot carry at all (ElementTree would write them and break the file).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def clean(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def details(finding: Finding) -> str:
+    """The whole verdict as ``key: value`` lines."""
+    pin = finding.pin
+    rows = [
+        ("package", pin_label(pin)),
+        ("target", target_label(finding.target)),
+        ("verdict", finding.verdict.value),
+        ("reason", finding.reason),
+        ("fix", fix_cell(finding)),
+        ("location", str(pin.location)),
+        ("marker", pin.marker or ""),
+        ("url", pin_url(pin) or ""),
+        ("wheel", finding.wheel or ""),
+        ("index", finding.index_url or ""),
+        ("ignored", ignored_text(finding.ignored) if finding.ignored else ""),
+    ]
+    return "".join(f"{k}: {one_line(v)}\n" for k, v in rows if v)
+
+
+def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    el = ET.SubElement(parent, tag, {k: clean(v) for k, v in attrs.items()})
+    if text is not None:
+        el.text = clean(text)
+    return el
+
+
+def _testcase(suite: ET.Element, judged: Judged, finding: Finding) -> None:
+    loc = finding.pin.location
+    attrs = {"name": pin_label(finding.pin), "classname": loc.path, "file": loc.path, "time": "0"}
+    if loc.line is not None:
+        attrs["line"] = str(loc.line)
+    case = _sub(suite, "testcase", **attrs)
+    headline = f"{finding.verdict.value}: {one_line(finding.reason)}"
+    if judged.fails(finding):
+        _sub(case, "failure", details(finding), message=headline, type=finding.verdict.value)
+    elif finding.ignored is not None:
+        _sub(case, "skipped", message=ignored_text(finding.ignored))
+    elif finding.verdict is Verdict.SKIPPED:
+        _sub(case, "skipped", message=headline)
+    _sub(case, "system-out", details(finding))
+
+
+def _suite(parent: ET.Element, name: str, timestamp: str) -> ET.Element:
+    return _sub(parent, "testsuite", name=name, timestamp=timestamp, time="0")
+
+
+def _count(suite: ET.Element) -> dict[str, int]:
+    cases = suite.findall("testcase")
+    return {
+        "tests": len(cases),
+        "failures": sum(1 for c in cases if c.find("failure") is not None),
+        "errors": 0,
+        "skipped": sum(1 for c in cases if c.find("skipped") is not None),
+    }
+
+
+def _set_counts(element: ET.Element, counts: dict[str, int]) -> None:
+    for key in ("tests", "failures", "errors", "skipped"):
+        element.set(key, str(counts[key]))
+
+
+def _by_target(judged: Judged, targets: Sequence[Target]) -> list[tuple[Target, list[Finding]]]:
+    groups: dict[Target, list[Finding]] = {t: [] for t in targets}
+    for f in judged.findings:
+        groups.setdefault(f.target, []).append(f)
+    return list(groups.items())
+
+
+def render(report: Report) -> str:
+    judged = Judged(report)
+    stamp = iso_utc(report.generated)
+    root = ET.Element("testsuites", {"name": "graviton audit", "time": "0"})
+    for target, findings in _by_target(judged, report.targets):
+        suite = _suite(root, f"graviton audit: {target_label(target)}", stamp)
+        props = _sub(suite, "properties")
+        _sub(props, "property", name="target", value=target_label(target))
+        _sub(props, "property", name="fail_on", value=report.fail_on.value)
+        for finding in findings:
+            _testcase(suite, judged, finding)
+        _set_counts(suite, _count(suite))
+    if report.expired_ignores:
+        suite = _suite(root, "graviton audit: ignore list", stamp)
+        for ignore in report.expired_ignores:
+            pins = ignore_pins(report, ignore)
+            path = pins[0].location.path if pins else "ignore list"
+            case = _sub(
+                suite, "testcase", name=f"ignore {ignore_label(ignore)}", classname=path, time="0"
+            )
+            _sub(
+                case, "failure", expired_text(ignore), message=expired_text(ignore), type="expired"
+            )
+        _set_counts(suite, _count(suite))
+    totals = {k: 0 for k in ("tests", "failures", "errors", "skipped")}
+    for suite in root.findall("testsuite"):
+        for key in totals:
+            totals[key] += int(suite.get(key, "0"))
+    _set_counts(root, totals)
+    ET.indent(root)
+    body = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"

@@ -1,0 +1,241 @@
+"""SARIF 2.1.0 for code-scanning UIs: one result per finding that does not install from a wheel.
+
+Results point at the pin (file, line); ignored findings carry an external suppression; expired
+ignore entries are results of their own. Packages that install appear in the run's counts only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any
+from urllib.parse import quote
+
+from graviton import __version__
+from graviton.audit.formats._common import (
+    Judged,
+    expired_text,
+    fix_text,
+    ignore_label,
+    ignore_pins,
+    iso_utc,
+    pin_label,
+    target_label,
+)
+from graviton.audit.formats.jsondoc import target_doc
+from graviton.audit.model import SCHEMA_VERSION, Finding, Ignore, Location, Report, Verdict
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/schemas/sarif-schema-2.1.0.json"
+FINGERPRINT = "gravitonFinding/v1"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    short: str
+    full: str
+    help: str
+
+
+RULES = {
+    Verdict.BLOCKED: Rule(
+        "GRV001",
+        "NoArm64Install",
+        "No installable file for linux/aarch64",
+        "The pinned release has neither a wheel for the target (architecture, Python, glibc or "
+        "musl) nor an sdist: pip install fails on Graviton.",
+        "Upgrade to the smallest version that ships a compatible wheel (the result names it), "
+        "or ignore the finding with a reason and an expiry date while the package is replaced.",
+    ),
+    Verdict.SOURCE: Rule(
+        "GRV002",
+        "BuildsFromSource",
+        "Builds from the sdist on linux/aarch64",
+        "The pinned release has no compatible wheel, only an sdist: pip builds it on the target, "
+        "which needs a compiler and headers when the project ships compiled code, and slows "
+        "every image build.",
+        "Upgrade to a version with a compatible wheel when one exists, or make sure the image "
+        "has the build toolchain and the build succeeds on arm64.",
+    ),
+    Verdict.UNKNOWN: Rule(
+        "GRV003",
+        "CannotJudge",
+        "Not on any index, or not pinned",
+        "The package or the pinned version was not found on the configured indexes, or the "
+        "requirement is not pinned to one version, so graviton cannot tell whether it installs.",
+        "Pin an exact version, check the name and the --index-url / --extra-index-url settings.",
+    ),
+}
+EXPIRED_RULE = Rule(
+    "GRV004",
+    "ExpiredIgnore",
+    "Ignore entry has expired",
+    "An entry of the ignore list is past its expiry date; expired entries fail the audit so that "
+    "accepted risks are looked at again.",
+    "Fix the package, or renew the entry with a new date and a reason.",
+)
+ALL_RULES = (*RULES.values(), EXPIRED_RULE)
+
+
+def information_uri() -> str | None:
+    """The project's home page from the installed package metadata, when it declares one."""
+    try:
+        meta = metadata.metadata("graviton")
+    except metadata.PackageNotFoundError:
+        return None
+    entries: list[str] = meta.get_all("Project-URL") or []
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() in ("homepage", "home", "source", "repository"):
+            return url.strip()
+    homes: list[str] = meta.get_all("Home-page") or []
+    home = homes[0].strip() if homes else ""
+    return home if home and home.lower() != "unknown" else None
+
+
+def artifact_uri(path: str) -> str:
+    """A relative URI with forward slashes (``file:`` URI for an absolute path)."""
+    posix = path.replace("\\", "/")
+    if posix.startswith("/"):
+        return "file://" + quote(posix)
+    return quote(posix.removeprefix("./"))
+
+
+def sarif_location(location: Location) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(location.path)}}
+    if location.line is not None:
+        physical["region"] = {"startLine": location.line}
+    return {"physicalLocation": physical}
+
+
+def fingerprint(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
+
+
+def _rule_doc(rule: Rule, level: str) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.short},
+        "fullDescription": {"text": rule.full},
+        "help": {"text": rule.help},
+        "defaultConfiguration": {"level": level},
+        "properties": {"tags": ["graviton", "arm64", "dependencies"]},
+    }
+
+
+def _message(finding: Finding) -> str:
+    pin = finding.pin
+    text = (
+        f"{pin_label(pin)} is {finding.verdict.value} on {target_label(finding.target)}: "
+        f"{finding.reason.rstrip('.')}."
+    )
+    if finding.fix is not None:
+        text += f" Fix: upgrade {pin.name} to {fix_text(finding.fix)}."
+    elif finding.verdict in (Verdict.BLOCKED, Verdict.SOURCE):
+        text += " No release with a compatible wheel was found."
+    return text
+
+
+def _result(judged: Judged, finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
+    rule = RULES[finding.verdict]
+    pin = finding.pin
+    result: dict[str, Any] = {
+        "ruleId": rule.id,
+        "ruleIndex": rule_index[rule.id],
+        "level": judged.level(finding),
+        "message": {"text": _message(finding)},
+        "locations": [sarif_location(pin.location)],
+        "partialFingerprints": {
+            FINGERPRINT: fingerprint(
+                rule.id,
+                pin.location.path,
+                pin.key,
+                pin.version or pin.specifier,
+                finding.target.python_str,
+            )
+        },
+        "properties": {
+            "package": pin.name,
+            "version": pin.version,
+            "python": finding.target.python_str,
+            "verdict": finding.verdict.value,
+            "fix": None
+            if finding.fix is None
+            else {"min": finding.fix.min, "latest": finding.fix.latest},
+        },
+    }
+    if finding.ignored is not None:
+        ignore = finding.ignored
+        result["suppressions"] = [
+            {
+                "kind": "external",
+                "state": "accepted",
+                "justification": f"{ignore.reason} (until {ignore.expires.isoformat()})",
+            }
+        ]
+    return result
+
+
+def _expired_result(report: Report, ignore: Ignore, rule_index: dict[str, int]) -> dict[str, Any]:
+    return {
+        "ruleId": EXPIRED_RULE.id,
+        "ruleIndex": rule_index[EXPIRED_RULE.id],
+        "level": "error",
+        "message": {"text": expired_text(ignore) + "."},
+        "locations": [sarif_location(p.location) for p in ignore_pins(report, ignore)[:1]],
+        "partialFingerprints": {
+            FINGERPRINT: fingerprint(
+                EXPIRED_RULE.id, ignore_label(ignore), ignore.expires.isoformat()
+            )
+        },
+    }
+
+
+def document(report: Report) -> dict[str, Any]:
+    judged = Judged(report)
+    threshold = report.fail_on.severity
+    rule_index = {rule.id: i for i, rule in enumerate(ALL_RULES)}
+    rules = [
+        _rule_doc(rule, "error" if verdict.severity >= threshold else "warning")
+        for verdict, rule in RULES.items()
+    ] + [_rule_doc(EXPIRED_RULE, "error")]
+    driver: dict[str, Any] = {
+        "name": "graviton",
+        "version": __version__,
+        "semanticVersion": __version__,
+        "rules": rules,
+    }
+    uri = information_uri()
+    if uri:
+        driver["informationUri"] = uri
+    results = [_result(judged, f, rule_index) for f in judged.findings if f.verdict in RULES] + [
+        _expired_result(report, i, rule_index) for i in report.expired_ignores
+    ]
+    run: dict[str, Any] = {
+        "tool": {"driver": driver},
+        "invocations": [
+            {
+                "executionSuccessful": True,
+                "exitCode": report.exit_code,
+                "endTimeUtc": iso_utc(report.generated),
+            }
+        ],
+        "columnKind": "unicodeCodePoints",
+        "results": results,
+        "properties": {
+            "schema": SCHEMA_VERSION,
+            "targets": [target_doc(t) for t in report.targets],
+            "fail_on": report.fail_on.value,
+            "result": judged.result,
+            "counts": report.counts(),
+        },
+    }
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+def render(report: Report) -> str:
+    return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"

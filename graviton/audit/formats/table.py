@@ -1,0 +1,84 @@
+"""A rich table for terminals: package, version, python, verdict, reason, fix, location."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+from graviton.audit.formats._common import (
+    Judged,
+    expired_text,
+    fix_cell,
+    ignored_text,
+    one_line,
+    pin_url,
+    summary_line,
+    x86_note,
+)
+from graviton.audit.model import Finding, Report, Verdict
+
+STYLES = {
+    Verdict.NATIVE: "green",
+    Verdict.PURE: "green",
+    Verdict.SOURCE: "yellow",
+    Verdict.BLOCKED: "bold red",
+    Verdict.UNKNOWN: "magenta",
+    Verdict.SKIPPED: "dim",
+}
+
+
+def _version(finding: Finding) -> str:
+    pin = finding.pin
+    return pin.version or (f"@ {pin_url(pin)}" if pin.url else pin.specifier or "(unpinned)")
+
+
+def _reason(finding: Finding) -> str:
+    parts = [one_line(finding.reason)]
+    if finding.verdict is Verdict.SKIPPED and finding.pin.marker:
+        parts.append(f"marker: {one_line(finding.pin.marker)}")
+    if finding.ignored is not None:
+        parts.append(ignored_text(finding.ignored))
+    return "\n".join(parts)
+
+
+def render(report: Report, *, color: bool = False, width: int | None = None) -> str:
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    judged = Judged(report)
+    out = StringIO()
+    console = Console(
+        file=out,
+        force_terminal=color,
+        no_color=not color,
+        width=width,
+        highlight=False,
+        emoji=False,
+        markup=False,
+    )
+    table = Table(box=box.SIMPLE_HEAVY, show_lines=False, pad_edge=False)
+    for name in ("package", "version", "python", "verdict", "reason", "fix", "location"):
+        table.add_column(name, overflow="fold")
+    for f in judged.findings:
+        style = STYLES[f.verdict] if f.ignored is None else "dim"
+        verdict = f.verdict.value + (" (ignored)" if f.ignored is not None else "")
+        table.add_row(
+            Text(f.pin.name),
+            Text(_version(f)),
+            Text(f.target.python_str),
+            Text(verdict, style=style),
+            Text(_reason(f)),
+            Text(fix_cell(f)),
+            Text(str(f.pin.location)),
+        )
+    if judged.findings:
+        console.print(table)
+    note = x86_note(judged.findings)
+    if note:
+        console.print(Text(note, style="yellow"))
+    for ignore in report.expired_ignores:
+        console.print(Text(f"error: {expired_text(ignore)}", style="bold red"))
+    summary = summary_line(report)
+    console.print(Text(summary, style="bold red" if judged.failed else "bold green"))
+    return out.getvalue()
