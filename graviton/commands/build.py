@@ -1,0 +1,394 @@
+"""``graviton build`` and ``graviton verify``: flags in, :mod:`graviton.build.run` does the work,
+the result is rendered as text or JSON and sets the exit code.
+
+Exit codes: 0 built and proven; 1 a check, build, verification or smoke failure; 2 usage;
+3 the docker engine or a registry could not be reached.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import click
+
+from graviton.build.buildx import DEFAULT_PLATFORMS, BakeTarget, BuildRequest
+from graviton.build.model import Finding, Severity
+from graviton.build.run import (
+    DockerfileInput,
+    Options,
+    Outcome,
+    Verification,
+    build_all,
+    build_one,
+    parse_build_args,
+    parse_duration,
+    parse_platforms,
+)
+from graviton.build.run import verify as verify_image
+from graviton.build.smoke import DEFAULT_COMMAND, SmokeResult
+from graviton.errors import InputError, UsageError
+
+FORMATS = click.Choice(["text", "json"])
+
+
+@click.command("build")
+@click.argument("context", required=False, default=".", type=click.Path(file_okay=False))
+@click.option("-t", "--tag", "tags", multiple=True, metavar="IMAGE:TAG", help="Name and tag.")
+@click.option("-f", "--file", "dockerfile", type=click.Path(dir_okay=False), help="Dockerfile.")
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="LIST",
+    help="Comma-separated platforms (default linux/amd64,linux/arm64).",
+)
+@click.option("--push", is_flag=True, help="Push, then read the index back and prove it.")
+@click.option("--builder", help="buildx builder instance.")
+@click.option("--cache-from", multiple=True, metavar="REF", help="buildx --cache-from.")
+@click.option("--cache-to", multiple=True, metavar="REF", help="buildx --cache-to.")
+@click.option("--build-arg", "build_arg", multiple=True, metavar="K=V", help="Build argument.")
+@click.option("--target", help="Build this stage.")
+@click.option("--provenance/--no-provenance", default=None, help="Provenance attestation.")
+@click.option(
+    "--smoke",
+    "smoke_command",
+    default=DEFAULT_COMMAND,
+    show_default=True,
+    metavar="CMD",
+    help="Run CMD in each platform's image (by digest) and check the architecture it prints.",
+)
+@click.option("--no-smoke", is_flag=True, help="Skip the smoke run.")
+@click.option("--smoke-timeout", default="120s", show_default=True, help="Per platform.")
+@click.option("--metadata-file", type=click.Path(dir_okay=False), help="Keep buildx metadata.")
+@click.option("--check-only", is_flag=True, help="Run the engine and Dockerfile checks only.")
+@click.option(
+    "--all",
+    "build_every",
+    is_flag=True,
+    help="Build every image of [tool.graviton.images] in pyproject.toml with buildx bake.",
+)
+@click.option(
+    "--project",
+    type=click.Path(dir_okay=False),
+    default="pyproject.toml",
+    show_default=True,
+    help="With --all: the pyproject.toml to read.",
+)
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+def build(
+    context: str,
+    tags: tuple[str, ...],
+    dockerfile: str | None,
+    platforms: tuple[str, ...],
+    push: bool,
+    builder: str | None,
+    cache_from: tuple[str, ...],
+    cache_to: tuple[str, ...],
+    build_arg: tuple[str, ...],
+    target: str | None,
+    provenance: bool | None,
+    smoke_command: str,
+    no_smoke: bool,
+    smoke_timeout: str,
+    metadata_file: str | None,
+    check_only: bool,
+    build_every: bool,
+    project: str,
+    fmt: str,
+) -> None:
+    """Build a multi-arch image with docker buildx, push it, prove it, smoke-run it.
+
+    \b
+    Before building: the engine, buildx, the builder's platforms and QEMU are checked, and the
+    Dockerfile is read for arm64 traps (rules GVD001-GVD006, with file:line). With --push the
+    image index is read back from the registry and every platform proven (attestation manifests
+    never count); then each platform's image runs, by digest, under --smoke-timeout.
+
+    \b
+    Exit codes: 0 built and proven, 1 a check/build/verification/smoke failure,
+    2 usage, 3 docker engine or registry unreachable.
+    """
+    plats = parse_platforms(platforms, DEFAULT_PLATFORMS)
+    opts = Options(
+        platforms=plats,
+        push=push,
+        builder=builder,
+        provenance=provenance,
+        smoke_command=None if no_smoke else smoke_command,
+        smoke_timeout=parse_duration(smoke_timeout),
+        metadata_file=metadata_file,
+        check_only=check_only,
+    )
+    if opts.smoke_command is not None:
+        from graviton.build.smoke import parse_command
+
+        parse_command(opts.smoke_command)
+    on_line = _progress_sink(fmt)
+    if build_every:
+        if tags or dockerfile or target:
+            raise UsageError("--all takes the images from pyproject.toml: drop -t/-f/--target")
+        bake_targets = load_images(
+            Path(project), plats if platforms else None, cache_from, cache_to
+        )
+        outcome = build_all(bake_targets, opts, on_line)
+    else:
+        if not tags and not check_only:
+            raise UsageError("give the image a name: -t IMAGE:TAG (or --check-only)")
+        if push and not tags:
+            raise UsageError("--push needs -t IMAGE:TAG")
+        ctx = Path(context)
+        if not ctx.is_dir():
+            raise InputError("build context is not a directory", path=context)
+        dockerfile_path = Path(dockerfile) if dockerfile else ctx / "Dockerfile"
+        args = parse_build_args(build_arg)
+        req = BuildRequest(
+            context=context,
+            tags=tags,
+            dockerfile=dockerfile,
+            platforms=plats,
+            push=push,
+            builder=builder,
+            cache_from=cache_from,
+            cache_to=cache_to,
+            build_args=args,
+            provenance=provenance,
+            target=target,
+        )
+        item = DockerfileInput(dockerfile_path, ctx, dict(args), target)
+        outcome = build_one(req, item, opts, on_line)
+    _emit_outcome(outcome, fmt)
+    sys.exit(0 if outcome.ok else 1)
+
+
+@click.command("verify")
+@click.argument("images", nargs=-1, required=True, metavar="IMAGE...")
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="LIST",
+    help="Platforms that must be present (default linux/amd64,linux/arm64).",
+)
+@click.option(
+    "--smoke",
+    "smoke_command",
+    is_flag=False,
+    flag_value=DEFAULT_COMMAND,
+    default=None,
+    metavar="[CMD]",
+    help=f"Also run CMD (default: {DEFAULT_COMMAND}) in each platform's image, by digest.",
+)
+@click.option("--smoke-timeout", default="120s", show_default=True, help="Per platform.")
+@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+def verify_command(
+    images: tuple[str, ...],
+    platforms: tuple[str, ...],
+    smoke_command: str | None,
+    smoke_timeout: str,
+    fmt: str,
+) -> None:
+    """Prove that images in a registry hold every platform.
+
+    \b
+    Reads each image's index over the OCI distribution API (ECR, Docker Hub, any registry; docker
+    login credentials), ignores attestation manifests, checks each child's config architecture,
+    and prints the index digest and one digest per platform.
+
+    \b
+    Exit codes: 0 every platform present (and smoke passed), 1 a platform is missing or wrong,
+    2 usage, 3 registry (or, with --smoke, docker engine) unreachable.
+    """
+    plats = parse_platforms(platforms, DEFAULT_PLATFORMS)
+    timeout = parse_duration(smoke_timeout)
+    if smoke_command is not None:
+        from graviton.build.smoke import parse_command
+
+        parse_command(smoke_command)
+        from graviton.checks.engine import engine_info
+
+        engine_info()  # exit 3 now rather than a failed smoke run per platform
+    results = [
+        verify_image(image, plats, smoke_command=smoke_command, smoke_timeout=timeout)
+        for image in images
+    ]
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "ok": all(v.ok for v in results),
+                    "images": [verification_json(v) for v in results],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for v in results:
+            click.echo(verification_text(v))
+    sys.exit(0 if all(v.ok for v in results) else 1)
+
+
+verify = verify_command  # graviton.cli maps "verify" to this attribute
+
+
+# -- pyproject [tool.graviton.images] --------------------------------------------------------------
+def load_images(
+    path: Path,
+    platforms: tuple[str, ...] | None,
+    cache_from: tuple[str, ...] = (),
+    cache_to: tuple[str, ...] = (),
+) -> list[BakeTarget]:
+    """``[tool.graviton.images.NAME]`` tables -> bake targets; paths relative to the file."""
+    try:
+        data = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", path=str(path)) from None
+    images = data.get("tool", {}).get("graviton", {}).get("images")
+    if not isinstance(images, dict) or not images:
+        raise InputError("no [tool.graviton.images.NAME] tables", path=str(path))
+    return [
+        _bake_target(name, spec, path, platforms, cache_from, cache_to)
+        for name, spec in images.items()
+    ]
+
+
+def _bake_target(
+    name: str,
+    spec: Any,
+    path: Path,
+    platforms: tuple[str, ...] | None,
+    cache_from: tuple[str, ...],
+    cache_to: tuple[str, ...],
+) -> BakeTarget:
+    where = f"[tool.graviton.images.{name}]"
+    if not isinstance(spec, dict):
+        raise InputError(f"{where} must be a table", path=str(path))
+    unknown = set(spec) - {"context", "dockerfile", "tags", "platforms", "args", "target"}
+    if unknown:
+        raise InputError(f"{where}: unknown keys {', '.join(sorted(unknown))}", path=str(path))
+    tags = spec.get("tags")
+    tags = [tags] if isinstance(tags, str) else tags
+    if not tags or not all(isinstance(t, str) for t in tags):
+        raise InputError(f'{where}: tags = ["IMAGE:TAG", ...] is required', path=str(path))
+    context = (path.parent / str(spec.get("context", "."))).resolve()
+    if not context.is_dir():
+        raise InputError(f"{where}: context {context} is not a directory", path=str(path))
+    plats = platforms or parse_platforms(list(spec.get("platforms") or []), DEFAULT_PLATFORMS)
+    args = spec.get("args") or {}
+    if not isinstance(args, dict):
+        raise InputError(f"{where}: args must be a table of strings", path=str(path))
+    return BakeTarget(
+        name=name,
+        context=str(context),
+        tags=tuple(tags),
+        dockerfile=spec.get("dockerfile"),
+        platforms=plats,
+        args=tuple((str(k), str(v)) for k, v in args.items()),
+        target=spec.get("target"),
+        cache_from=cache_from,
+        cache_to=cache_to,
+    )
+
+
+# -- rendering -------------------------------------------------------------------------------------
+def _progress_sink(fmt: str) -> Any:
+    """On a terminal buildx draws its own progress (None); otherwise stream its plain lines to
+    stderr, so stdout carries only the result (and stays JSON with --format json)."""
+    if sys.stderr.isatty() and fmt == "text":
+        return None
+
+    def sink(line: str) -> None:
+        click.echo(f"  | {line}", err=True)
+
+    return sink
+
+
+def verification_text(v: Verification) -> str:
+    c = v.check
+    lines = [f"{'ok' if v.ok else 'FAIL'} {v.ref} {c.digest or ''}".rstrip()]
+    for p in c.platforms:
+        mark = "" if p.platform in c.required else "  (not required)"
+        lines.append(f"  {p.platform:<14} {p.digest}{mark}")
+    if c.attestations:
+        lines.append(f"  ({c.attestations} attestation manifests, not counted as platforms)")
+    for s in v.smoke:
+        lines.append(f"  smoke {s.platform}: {'ok' if s.ok else 'FAIL'}, {s.message}")
+    for problem in v.problems:
+        lines.append(f"  error: {problem}")
+    return "\n".join(lines)
+
+
+def verification_json(v: Verification) -> dict[str, Any]:
+    c = v.check
+    return {
+        "image": v.ref,
+        "ok": v.ok,
+        "digest": c.digest,
+        "is_index": c.is_index,
+        "required": list(c.required),
+        "missing": list(c.missing),
+        "platforms": {p.platform: p.digest for p in c.platforms},
+        "attestations": c.attestations,
+        "config_mismatches": list(c.mismatches),
+        "smoke": [s.to_json() for s in v.smoke],
+        "problems": list(v.problems),
+    }
+
+
+def _smoke_text(s: SmokeResult) -> str:
+    return f"smoke {s.platform} {s.image}: {'ok' if s.ok else 'FAIL'}, {s.message}"
+
+
+def _emit_outcome(outcome: Outcome, fmt: str) -> None:
+    if fmt == "json":
+        data = {
+            "ok": outcome.ok,
+            "stage": outcome.stage,
+            "platforms": list(outcome.platforms),
+            "engine": (
+                {
+                    "version": outcome.engine.engine_version,
+                    "builder": outcome.engine.builder.name if outcome.engine.builder else None,
+                    "driver": outcome.engine.builder.driver if outcome.engine.builder else None,
+                }
+                if outcome.engine
+                else None
+            ),
+            "findings": [f.to_json() for f in outcome.findings],
+            "built": {n: r.digest for n, r in outcome.built.items()},
+            "images": [verification_json(v) for v in outcome.verifications],
+            "smoke": [s.to_json() for s in outcome.local_smoke],
+        }
+        click.echo(json.dumps(data, indent=2))
+        return
+    if outcome.engine and outcome.engine.builder:
+        e = outcome.engine
+        click.echo(
+            f"engine {e.engine_version}, builder {e.builder.name} ({e.builder.driver} driver)"
+            if e.builder
+            else f"engine {e.engine_version}"
+        )
+    for f in outcome.findings:
+        click.echo(_finding_text(f))
+    errors = sum(1 for f in outcome.findings if f.severity is Severity.ERROR)
+    if errors:
+        click.echo(f"{errors} check(s) failed: not building")
+        return
+    if outcome.stage == "checks":
+        click.echo("checks passed")
+        return
+    for name, result in outcome.built.items():
+        click.echo(f"built {name} {result.digest or '(no digest reported)'}")
+    for v in outcome.verifications:
+        click.echo(verification_text(v))
+    for s in outcome.local_smoke:
+        click.echo(_smoke_text(s))
+
+
+def _finding_text(f: Finding) -> str:
+    return f.render()
