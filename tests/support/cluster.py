@@ -8,6 +8,7 @@ must never count as a platform); a DynamoDB table for the lease.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Sequence
@@ -42,10 +43,8 @@ def push_image(
 ) -> str:
     """Put an OCI image index with one child per platform (plus an attestation) under ``tag``;
     returns the image URI. ``platforms=("linux/amd64",)`` makes an x86-only image."""
-    try:
+    with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):
         ecr.create_repository(repositoryName=repository)
-    except ecr.exceptions.RepositoryAlreadyExistsException:
-        pass
     children: list[dict[str, Any]] = []
     for platform in platforms:
         os_name, arch = platform.split("/")[:2]
@@ -196,7 +195,9 @@ def make_cluster(
         make_service(ecs, cluster, service, family, names["x86_provider"], desired)
         alarms = [f"{service}-5xx-rate", f"{service}-p99-latency"]
         names["alarms"][service] = alarms
-        for alarm, metric in zip(alarms, ("HTTPCode_Target_5XX_Count", "TargetResponseTime")):
+        for alarm, metric in zip(
+            alarms, ("HTTPCode_Target_5XX_Count", "TargetResponseTime"), strict=True
+        ):
             cloudwatch.put_metric_alarm(
                 AlarmName=alarm,
                 Namespace="AWS/ApplicationELB",

@@ -98,3 +98,11 @@ def moto_server(env: Mapping[str, str] | None = None, *, timeout: float = 30.0) 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def reset(url: str) -> None:
+    """Forget every resource on the server (``POST /moto-api/reset``), keep our ECS settings."""
+    req = urllib.request.Request(f"{url}/moto-api/reset", data=b"", method="POST")
+    with urllib.request.urlopen(req, timeout=10):
+        pass
+    set_transition(url, "ecs::task", {"progression": "manual", "times": 10**9})

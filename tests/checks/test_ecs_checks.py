@@ -1,0 +1,145 @@
+"""Preflight checks on plain ECS/ASG data (shared by shift and the CI gate)."""
+
+from __future__ import annotations
+
+import pytest
+
+from graviton.checks.ecs import (
+    ProviderInfo,
+    check_providers,
+    check_service,
+    check_task_definition,
+    constraint_excludes_arm,
+    container_images,
+    discover_providers,
+    is_graviton,
+)
+
+
+@pytest.mark.parametrize(
+    "t",
+    [
+        "m6g.large",
+        "r6g.xlarge",
+        "c6g.2xlarge",
+        "m6gd.large",
+        "c6gn.large",
+        "r7g.large",
+        "m7gd.large",
+        "c8g.large",
+        "t4g.micro",
+        "x2gd.large",
+        "im4gn.large",
+        "a1.large",
+    ],
+)
+def test_graviton_types(t: str) -> None:
+    assert is_graviton(t)
+
+
+@pytest.mark.parametrize(
+    "t",
+    [
+        "m6i.large",
+        "r6i.large",
+        "m7i.large",
+        "m7a.large",
+        "g4dn.xlarge",
+        "c5n.large",
+        "t3.micro",
+        "m7i-flex.large",
+        "x2iedn.xlarge",
+        "p4d.24xlarge",
+    ],
+)
+def test_x86_types(t: str) -> None:
+    assert not is_graviton(t)
+
+
+def info(name: str, *types: str, status: str = "ACTIVE") -> ProviderInfo:
+    return ProviderInfo(name, status, f"{name}-asg", frozenset(types))
+
+
+def test_discover_providers() -> None:
+    assert discover_providers([info("a", "m6i.large"), info("b", "m6g.large")]) == ("a", "b")
+
+
+def test_discover_ambiguity_is_an_error_unless_the_strategy_settles_it() -> None:
+    many = [info("a", "m6i.large"), info("c", "c6i.large"), info("b", "m6g.large")]
+    err = discover_providers(many)
+    assert isinstance(err, str) and "more than one x86" in err and "--x86-provider" in err
+    assert discover_providers(many, in_strategy=["c"]) == ("c", "b")
+    mixed = discover_providers([info("a", "m6i.large"), info("m", "m6g.large", "m6i.large")])
+    assert isinstance(mixed, str) and "no ARM" in mixed and "m: mixed" in mixed
+
+
+def test_check_providers() -> None:
+    cluster = {"clusterName": "prod", "capacityProviders": ["a", "b"]}
+    ok = check_providers(cluster, [info("a", "m6i.large"), info("b", "m6g.large")], "a", "b")
+    assert all(c.ok for c in ok)
+    bad = check_providers(cluster, [info("a", "m6i.large"), info("b", "m6i.large")], "a", "b")
+    assert [c.ok for c in bad] == [True, False] and "only Graviton" in bad[1].detail
+    gone = check_providers(
+        {"capacityProviders": ["a"]}, [info("a", "m6i.large"), info("b", "m6g.large")], "a", "b"
+    )
+    assert "not associated" in gone[1].detail
+    inactive = check_providers(
+        cluster, [info("a", "m6i.large"), info("b", "m6g.large", status="INACTIVE")], "a", "b"
+    )
+    assert "not ACTIVE" in inactive[1].detail
+
+
+def test_check_service_needs_a_strategy_of_our_two_providers() -> None:
+    launch_type = check_service({"status": "ACTIVE", "launchType": "EC2"}, "a", "b")
+    assert not launch_type[1].ok and "launch type EC2" in launch_type[1].detail
+    third = check_service(
+        {
+            "status": "ACTIVE",
+            "capacityProviderStrategy": [
+                {"capacityProvider": "a", "weight": 1},
+                {"capacityProvider": "spot", "weight": 1},
+            ],
+        },
+        "a",
+        "b",
+    )
+    assert not third[1].ok and "spot" in third[1].detail
+
+
+@pytest.mark.parametrize(
+    ("expression", "excluded"),
+    [
+        ("attribute:ecs.cpu-architecture == x86_64", True),
+        ("attribute:ecs.cpu-architecture == arm64", False),
+        ("attribute:ecs.cpu-architecture != arm64", True),
+        ("attribute:ecs.cpu-architecture in [x86_64, arm64]", False),
+        ("attribute:ecs.instance-type =~ m6g.*", False),
+        ("attribute:ecs.instance-type == m6i.large", True),
+        ("attribute:ecs.instance-type in [m6i.large, m6g.large]", False),
+        ("attribute:ecs.instance-type in [m6i.*, c6i.*]", True),
+        ("attribute:ecs.instance-type != m6g.large", True),
+        ("attribute:ecs.availability-zone in [eu-west-1a]", False),
+    ],
+)
+def test_constraints(expression: str, excluded: bool) -> None:
+    assert (constraint_excludes_arm(expression, ["m6g.large"]) is not None) is excluded
+
+
+def test_task_definition_checks() -> None:
+    td = {
+        "family": "orders",
+        "revision": 3,
+        "runtimePlatform": {"cpuArchitecture": "X86_64"},
+        "requiresCompatibilities": ["FARGATE"],
+        "placementConstraints": [
+            {"type": "memberOf", "expression": "attribute:ecs.cpu-architecture == x86_64"}
+        ],
+        "containerDefinitions": [{"name": "app", "image": "a:1"}, {"name": "side", "image": "b:2"}],
+    }
+    checks = {c.name: c for c in check_task_definition(td, [], ["m6g.large"])}
+    assert not checks["runtime platform"].ok and "X86_64" in checks["runtime platform"].detail
+    assert not checks["compatibility"].ok and "FARGATE" in checks["compatibility"].detail
+    assert not checks["placement"].ok
+    assert container_images(td) == [("app", "a:1"), ("side", "b:2")]
+    fine = check_task_definition({"family": "o", "revision": 1}, [], ["m6g.large"])
+    assert all(c.ok for c in fine)
