@@ -61,7 +61,12 @@ class Judged:
 
     @property
     def result(self) -> str:
-        return "fail" if self.failed else "pass"
+        return result(self.report)
+
+
+def result(report: Report) -> str:
+    """``fail`` when the audit exits 1 (a failing finding or an expired ignore), else ``pass``."""
+    return "fail" if report.exit_code else "pass"
 
 
 def pin_label(pin: Pin) -> str:
@@ -153,7 +158,6 @@ def plural(n: int, word: str, words: str | None = None) -> str:
 
 def summary_line(report: Report) -> str:
     """``FAIL  7 pins on 2 targets: 2 blocked, 5 native  (fail-on blocked: 2 failing, ...)``."""
-    judged = Judged(report)
     pins = len({f.pin for f in report.findings})
     ignored = sum(1 for f in report.findings if f.ignored is not None)
     gate = [f"{len(report.failures)} failing"]
@@ -162,9 +166,10 @@ def summary_line(report: Report) -> str:
     if report.expired_ignores:
         n = len(report.expired_ignores)
         gate.append(plural(n, "expired ignore entry", "expired ignore entries"))
+    scope = f"{plural(pins, 'pin')} on {plural(len(report.targets), 'target')}"
     return (
-        f"{judged.result.upper()}  {plural(pins, 'pin')} on {plural(len(report.targets), 'target')}"
-        f": {counts_text(report.counts())}  (fail-on {report.fail_on.value}: {', '.join(gate)})"
+        f"{result(report).upper()}  {scope}: {counts_text(report.counts())}  "
+        f"(fail-on {report.fail_on.value}: {', '.join(gate)})"
     )
 
 
