@@ -165,8 +165,9 @@ def _target_family(parsed: _Parsed) -> tuple[str | None, list[str]]:
     for family in candidates:
         if family in GRAVITON_SIZES:
             if wants_net and not family.endswith("n"):
-                caveats.append(f"no network-optimised {parsed.cls}{gen}g line; {family} has less")
-            if wants_disk and "d" not in family[len(f"{parsed.cls}{gen}g") :]:
-                caveats.append(f"{family} has no local NVMe storage")
+                caveats.append(
+                    f"no network-optimised {parsed.cls}{gen}g line: {family} has less network "
+                    f"bandwidth than {parsed.family}, so part of this saving is a smaller instance"
+                )
             return family, caveats
     return None, caveats  # pragma: no cover - every c/m/r generation 6..8 has a base g family
