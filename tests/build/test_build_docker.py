@@ -99,9 +99,16 @@ def test_verify_single_manifest_without_provenance(docker_env: DockerEnv, tmp_pa
     (context / "Dockerfile").write_text(BUSYBOX_DOCKERFILE)
     ref = f"{docker_env.repo('single')}:1"
     built = graviton(
-        "build", "--push", "--no-provenance", "--platform", "linux/amd64", "--no-smoke",
-        "-t", ref, str(context),
-    )  # fmt: skip
+        "build",
+        "--push",
+        "--no-provenance",
+        "--platform",
+        "linux/amd64",
+        "--no-smoke",
+        "-t",
+        ref,
+        str(context),
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     result = graviton("verify", ref, "--format", "json")
     assert result.returncode == 1
@@ -149,9 +156,15 @@ def test_hard_coded_amd64_download_is_flagged_before_building(
 
 def test_smoke_timeout_kills_the_container(multiarch_image: BuiltImage) -> None:
     result = graviton(
-        "verify", multiarch_image.ref, "--platform", "linux/arm64",
-        "--smoke", "sleep 600", "--smoke-timeout", "3s",
-    )  # fmt: skip
+        "verify",
+        multiarch_image.ref,
+        "--platform",
+        "linux/arm64",
+        "--smoke",
+        "sleep 600",
+        "--smoke-timeout",
+        "3s",
+    )
     assert result.returncode == 1
     assert "timed out after 3s" in result.stdout
     left = subprocess.run(

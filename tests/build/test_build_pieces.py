@@ -58,9 +58,15 @@ def test_build_args_are_an_argument_list() -> None:
 def test_bake_definition_is_json_bake() -> None:
     targets = [
         buildx.BakeTarget("api", "/src/api", ("r/api:1",), args=(("A", "1"),)),
-        buildx.BakeTarget("worker", "/src/w", ("r/w:1",), dockerfile="w.Dockerfile",
-                          platforms=("linux/arm64",), target="prod"),
-    ]  # fmt: skip
+        buildx.BakeTarget(
+            "worker",
+            "/src/w",
+            ("r/w:1",),
+            dockerfile="w.Dockerfile",
+            platforms=("linux/arm64",),
+            target="prod",
+        ),
+    ]
     bake = buildx.bake_definition(targets)
     assert bake["group"] == {"default": {"targets": ["api", "worker"]}}
     assert bake["target"]["api"] == {
