@@ -20,7 +20,8 @@ from graviton.errors import ServiceUnavailable, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-DEFAULT_MAX_ATTEMPTS = 8
+# botocore "standard" mode: attempts include the first call; GRAVITON_AWS_MAX_ATTEMPTS lowers it
+DEFAULT_MAX_ATTEMPTS = int(os.environ.get("GRAVITON_AWS_MAX_ATTEMPTS", "8"))
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,13 @@ def aws_errors(action: str) -> Iterator[None]:
         raise ServiceUnavailable(f"{action}: no AWS credentials found") from None
     except botocore.exceptions.ClientError as exc:
         err = exc.response.get("Error", {})
-        raise ServiceUnavailable(
-            f"{action}: {err.get('Code', 'error')}: {err.get('Message', str(exc))}"
-        ) from None
+        message = one_line(str(err.get("Message", exc)))
+        raise ServiceUnavailable(f"{action}: {err.get('Code', 'error')}: {message}") from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise ServiceUnavailable(f"{action}: {exc}") from None
+        raise ServiceUnavailable(f"{action}: {one_line(str(exc))}") from None
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Whitespace folded and cut: an HTML error page must not become a multi-line message."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
