@@ -106,12 +106,19 @@ def _requirements_findings(
         return []
     from graviton.audit.images import target_for_image
     from graviton.audit.model import Target
-    from graviton.audit.run import AuditRequest, audit
+    from graviton.audit.run import AuditRequest, audit, env_index_urls
 
+    index_url, extra_index_urls = env_index_urls()  # as pip would read them
     out = []
     for use in uses:
         target = target_for_image(use.base, Target().python) or Target()
-        report = audit(AuditRequest(paths=(use.requirements,), targets=(target,)))
+        request = AuditRequest(
+            paths=(use.requirements,),
+            targets=(target,),
+            index_url=index_url,
+            extra_index_urls=extra_index_urls,
+        )
+        report = audit(request)
         for finding in report.failures:
             out.append(
                 Finding(
