@@ -28,7 +28,10 @@ say() { printf 'docker-test-env: %s\n' "$*"; }
 die() { printf 'docker-test-env: error: %s\n' "$*" >&2; exit 1; }
 changed=0
 
-[[ $(id -u) -eq 0 ]] || die "run as root (installs packages and starts dockerd)"
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null && exec sudo -E bash "$0" "$@"
+    die "run as root (installs packages and starts dockerd)"
+fi
 export DEBIAN_FRONTEND=noninteractive
 
 # -- 1. bookworm packages ---------------------------------------------------------------------------
