@@ -315,7 +315,8 @@ def verification_text(v: Verification) -> str:
         mark = "" if p.platform in c.required else "  (not required)"
         lines.append(f"  {p.platform:<14} {p.digest}{mark}")
     if c.attestations:
-        lines.append(f"  ({c.attestations} attestation manifests, not counted as platforms)")
+        plural = "s" if c.attestations > 1 else ""
+        lines.append(f"  ({c.attestations} attestation manifest{plural}, not counted as platforms)")
     for s in v.smoke:
         lines.append(f"  smoke {s.platform}: {'ok' if s.ok else 'FAIL'}, {s.message}")
     for problem in v.problems:
