@@ -1,0 +1,158 @@
+"""What every format does to turn one entry into a :class:`Pin`: PEP 508 strings, lock entries,
+markers, index URLs, the project's own directory, and merging repeated pins."""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+import re
+from collections.abc import Sequence
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from graviton.audit.model import Location, Pin
+from graviton.errors import InputError
+
+PYPI_SIMPLE = frozenset({"https://pypi.org/simple", "https://pypi.org/simple/"})
+
+# A requirement's name and extras, then its version specifier up to a marker or a URL.
+_NAME_EXTRAS = re.compile(r"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?")
+
+
+def index_urls(url: str | None) -> tuple[str, ...]:
+    """The index a lock names for a package, unless it is PyPI's default one."""
+    return () if url is None or url in PYPI_SIMPLE else (url,)
+
+
+def is_project_root(path: str) -> bool:
+    """A local source tree that is the directory of the file itself: the project, not a pin."""
+    return posixpath.normpath(path.replace("\\", "/")) == "."
+
+
+def first_line(error: Exception) -> str:
+    """packaging's messages end with the input and a caret line: keep the message."""
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def normal_marker(text: str | None, where: Location) -> str | None:
+    """A PEP 508 marker in packaging's normal form (``sys_platform == "win32"``)."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return str(Marker(text))
+    except InvalidMarker as exc:
+        raise InputError(
+            f"invalid marker {text!r}: {first_line(exc)}", path=where.path, line=where.line
+        ) from None
+
+
+def any_of(markers: Sequence[str], where: Location) -> str | None:
+    """Markers joined with ``or`` (None for none: needed everywhere)."""
+    return _join(markers, "or", where)
+
+
+def all_of(markers: Sequence[str], where: Location) -> str | None:
+    """Markers joined with ``and`` (None for none: needed everywhere)."""
+    return _join(markers, "and", where)
+
+
+def _join(markers: Sequence[str], operator: str, where: Location) -> str | None:
+    if len(markers) <= 1:
+        return normal_marker(markers[0], where) if markers else None
+    return normal_marker(f" {operator} ".join(f"({m})" for m in markers), where)
+
+
+def exact_version(specifier: SpecifierSet) -> str | None:
+    """The version of an ``==X`` or ``===X`` pin; None for ranges and wildcards (``==1.*``)."""
+    pinned = {
+        spec.version
+        for spec in specifier
+        if spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*"))
+    }
+    return pinned.pop() if len(pinned) == 1 else None
+
+
+def requirement(text: str, where: Location, *, editable: bool = False) -> Pin:
+    """A pin from a PEP 508 requirement string."""
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        raise InputError(
+            f"invalid requirement {text.strip()!r}: {first_line(exc)}",
+            path=where.path,
+            line=where.line,
+        ) from None
+    return Pin(
+        name=req.name,
+        version=None if req.url else exact_version(req.specifier),
+        location=where,
+        specifier=_written_specifier(text, req),
+        marker=str(req.marker) if req.marker else None,
+        extras=tuple(sorted(req.extras)),
+        url=req.url,
+        editable=editable,
+    )
+
+
+def _written_specifier(text: str, req: Requirement) -> str:
+    """The specifier in the order it was written (packaging sorts it), without spaces."""
+    if req.url or not req.specifier:
+        return ""
+    head = _NAME_EXTRAS.match(text)
+    written = text[head.end() if head else 0 :].split(";", 1)[0]
+    written = re.sub(r"\s+", "", written).removeprefix("(").removesuffix(")")
+    try:
+        if SpecifierSet(written) == req.specifier:
+            return written
+    except ValueError:
+        pass
+    return str(req.specifier)
+
+
+def locked(
+    name: str,
+    version: str | None,
+    where: Location,
+    *,
+    marker: str | None = None,
+    extras: Sequence[str] = (),
+    url: str | None = None,
+    index: str | None = None,
+    editable: bool = False,
+) -> Pin:
+    """A pin from a lock entry: the lock states the exact version (direct references too)."""
+    if version is not None:
+        try:
+            Version(version)
+        except InvalidVersion:
+            raise InputError(
+                f"{name}: invalid version {version!r}", path=where.path, line=where.line
+            ) from None
+    return Pin(
+        name=name,
+        version=version,
+        location=where,
+        specifier=f"=={version}" if version is not None and url is None else "",
+        marker=marker,
+        extras=tuple(sorted(extras)),
+        url=url,
+        index_urls=index_urls(index),
+        editable=editable,
+    )
+
+
+def merge_duplicates(pins: list[Pin]) -> list[Pin]:
+    """One pin per (name, version, marker, URL): the first location, the union of extras."""
+    merged: dict[tuple[str, str | None, str | None, str | None], Pin] = {}
+    for pin in pins:
+        key = (pin.key, pin.version, pin.marker, pin.url)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = pin
+        elif not set(pin.extras) <= set(first.extras):
+            extras = tuple(sorted(set(first.extras) | set(pin.extras)))
+            merged[key] = dataclasses.replace(first, extras=extras)
+    return list(merged.values())
