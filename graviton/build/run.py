@@ -219,12 +219,14 @@ class Outcome:
     built: dict[str, BuildResult] = field(default_factory=dict)  # name (or first tag) -> result
     verifications: list[Verification] = field(default_factory=list)
     local_smoke: list[SmokeResult] = field(default_factory=list)
-    stage: str = "checks"  # checks -> built -> verified
+    stage: str = "checks"  # checks -> build (failed) -> built -> verified
+    error: str | None = None  # the build failed: buildx's reason
 
     @property
     def ok(self) -> bool:
         return (
-            not has_errors(self.findings)
+            self.error is None
+            and not has_errors(self.findings)
             and all(v.ok for v in self.verifications)
             and all(s.ok for s in self.local_smoke)
         )
@@ -274,20 +276,27 @@ def _pipeline(
     if has_errors(outcome.findings) or opts.check_only:
         return outcome
 
-    if len(items) == 1 and isinstance(items[0][1], BuildRequest):
-        name, req, _ = items[0]
-        assert isinstance(req, BuildRequest)
-        outcome.built[name] = buildx.build(req, metadata_file=opts.metadata_file, on_line=on_line)
-    else:
-        bake_targets = [spec for _, spec, _ in items if isinstance(spec, BakeTarget)]
-        outcome.built = buildx.bake(
-            bake_targets,
-            push=opts.push,
-            builder=opts.builder,
-            provenance=opts.provenance,
-            metadata_file=opts.metadata_file,
-            on_line=on_line,
-        )
+    outcome.stage = "build"
+    try:
+        if len(items) == 1 and isinstance(items[0][1], BuildRequest):
+            name, req, _ = items[0]
+            assert isinstance(req, BuildRequest)
+            outcome.built[name] = buildx.build(
+                req, metadata_file=opts.metadata_file, on_line=on_line
+            )
+        else:
+            bake_targets = [spec for _, spec, _ in items if isinstance(spec, BakeTarget)]
+            outcome.built = buildx.bake(
+                bake_targets,
+                push=opts.push,
+                builder=opts.builder,
+                provenance=opts.provenance,
+                metadata_file=opts.metadata_file,
+                on_line=on_line,
+            )
+    except buildx.BuildFailed as exc:
+        outcome.error = str(exc)
+        return outcome
     outcome.stage = "built"
 
     for name, spec, _ in items:

@@ -361,6 +361,7 @@ def _emit_outcome(outcome: Outcome, fmt: str) -> None:
                 else None
             ),
             "findings": [f.to_json() for f in outcome.findings],
+            "error": outcome.error,
             "built": {n: r.digest for n, r in outcome.built.items()},
             "images": [verification_json(v) for v in outcome.verifications],
             "smoke": [s.to_json() for s in outcome.local_smoke],
@@ -379,6 +380,9 @@ def _emit_outcome(outcome: Outcome, fmt: str) -> None:
     errors = sum(1 for f in outcome.findings if f.severity is Severity.ERROR)
     if errors:
         click.echo(f"{errors} check(s) failed: not building")
+        return
+    if outcome.error:
+        click.echo(f"graviton: error: {outcome.error}", err=True)
         return
     if outcome.stage == "checks":
         click.echo("checks passed")

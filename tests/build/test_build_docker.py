@@ -198,3 +198,31 @@ def test_engine_checks_on_the_test_engine(docker_env: DockerEnv) -> None:
     assert [f.rule for f in findings if f.severity == "error"] == []
     missing = check_engine(["linux/arm64"], builder="no-such-builder")[1]
     assert [f.rule for f in missing] == ["GVE002"]
+
+
+def test_failed_build_is_exit_1_with_buildx_reason(
+    multiarch_image: BuiltImage, tmp_path: Path
+) -> None:
+    (tmp_path / "Dockerfile").write_text(f"FROM {multiarch_image.ref}\nRUN false\n")
+    result = graviton(
+        "build",
+        "--platform",
+        "linux/amd64",
+        "--format",
+        "json",
+        "-t",
+        "local/fail:1",
+        str(tmp_path),
+    )
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    assert data["stage"] == "build" and "did not complete successfully" in data["error"]
+
+
+def test_local_build_without_push_is_smoke_run(
+    docker_env: DockerEnv, multiarch_image: BuiltImage
+) -> None:
+    ref = f"{docker_env.repo('local')}:1"
+    result = graviton("build", "-t", ref, str(multiarch_image.context))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "smoke linux/arm64" in result.stdout and "reports arm64" in result.stdout
