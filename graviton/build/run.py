@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graviton.audit.run import _display  # paths as every report shows them: cwd-relative
 from graviton.build import dockerfile as df
 from graviton.build.buildx import BakeTarget, BuildRequest, BuildResult, LineSink
 from graviton.build.model import Finding, Severity, has_errors
@@ -133,13 +134,6 @@ def _requirements_findings(
                 )
             )
     return out
-
-
-def _display(path: Path) -> str:
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def engine_findings(
