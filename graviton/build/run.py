@@ -17,7 +17,7 @@ from graviton.build.buildx import BakeTarget, BuildRequest, BuildResult, LineSin
 from graviton.build.model import Finding, Severity, has_errors
 from graviton.build.smoke import SmokeResult
 from graviton.checks.engine import EngineFacts
-from graviton.checks.image import ImageCheck, ImageRef, check_image
+from graviton.checks.image import ImageCheck, ImageRef, ManifestReader, check_image
 from graviton.errors import InputError, UsageError
 
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$")
@@ -183,10 +183,11 @@ def verify(
     smoke_command: str | None = None,
     smoke_timeout: float = 120.0,
     ecr_client: object = None,
+    reader: ManifestReader | None = None,
     runner: SmokeRunner | None = None,
 ) -> Verification:
     """Prove ``ref_text`` holds every platform (configs included); smoke each one by digest."""
-    check = check_image(ref_text, platforms, ecr_client=ecr_client)
+    check = check_image(ref_text, platforms, ecr_client=ecr_client, reader=reader)
     results: list[SmokeResult] = []
     if smoke_command is not None and check.ok:
         from graviton.build.smoke import smoke

@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import sys
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
+from graviton.aws import AwsOptions, aws_options
 from graviton.build.buildx import DEFAULT_PLATFORMS, BakeTarget, BuildRequest
 from graviton.build.model import Finding, Severity
 from graviton.build.run import (
@@ -30,6 +32,7 @@ from graviton.build.run import (
 )
 from graviton.build.run import verify as verify_image
 from graviton.build.smoke import DEFAULT_COMMAND, SmokeResult
+from graviton.checks.image import EcrReader, ImageRef, ManifestReader
 from graviton.errors import InputError, UsageError
 
 FORMATS = click.Choice(["text", "json"])
@@ -184,12 +187,14 @@ def build(
 )
 @click.option("--smoke-timeout", default="120s", show_default=True, help="Per platform.")
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@aws_options
 def verify_command(
     images: tuple[str, ...],
     platforms: tuple[str, ...],
     smoke_command: str | None,
     smoke_timeout: str,
     fmt: str,
+    aws: AwsOptions,
 ) -> None:
     """Prove that images in a registry hold every platform.
 
@@ -212,7 +217,13 @@ def verify_command(
 
         engine_info()  # exit 3 now rather than a failed smoke run per platform
     results = [
-        verify_image(image, plats, smoke_command=smoke_command, smoke_timeout=timeout)
+        verify_image(
+            image,
+            plats,
+            smoke_command=smoke_command,
+            smoke_timeout=timeout,
+            reader=_ecr_reader(image, aws),
+        )
         for image in images
     ]
     if fmt == "json":
@@ -232,6 +243,21 @@ def verify_command(
 
 
 verify = verify_command  # graviton.cli maps "verify" to this attribute
+
+
+def _ecr_reader(image: str, aws: AwsOptions) -> ManifestReader | None:
+    """ECR images: with --endpoint-url (moto, VPC endpoints) through the ECR API; otherwise the
+    OCI API with a token from GetAuthorizationToken for --profile (configs are checked too)."""
+    ref = ImageRef.parse(image)
+    if ref.ecr is None:
+        return None
+    from graviton.aws import aws_errors
+    from graviton.build.registry import RegistryReader
+
+    opts = replace(aws, region=aws.region or ref.ecr[1])
+    with aws_errors("ecr"):
+        client = opts.client("ecr")
+    return EcrReader(client) if aws.endpoint_url else RegistryReader(ecr_client=client)
 
 
 # -- pyproject [tool.graviton.images] --------------------------------------------------------------

@@ -1,0 +1,93 @@
+"""``graviton verify`` of an ECR image with --endpoint-url, against a moto server process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import boto3
+import pytest
+
+from tests.support.moto_server import FAKE_CREDENTIALS, moto_server
+
+pytestmark = pytest.mark.moto
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def ecr_url() -> Iterator[str]:
+    with moto_server() as url:
+        yield url
+
+
+def _push_index(url: str, repo: str, tag: str, platforms: list[str]) -> None:
+    ecr = boto3.client(
+        "ecr",
+        region_name=REGION,
+        endpoint_url=url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    ecr.create_repository(repositoryName=repo)
+    children = [
+        {
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": "sha256:" + f"{i:064x}",
+            "size": 500,
+            "platform": dict(zip(("os", "architecture"), p.split("/"), strict=True)),
+        }
+        for i, p in enumerate(platforms, start=1)
+    ]
+    index = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": children,
+    }
+    ecr.put_image(
+        repositoryName=repo,
+        imageManifest=json.dumps(index),
+        imageManifestMediaType="application/vnd.oci.image.index.v1+json",
+        imageTag=tag,
+    )
+
+
+def _verify(url: str, image: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "graviton.cli",
+            "verify",
+            image,
+            "--endpoint-url",
+            url,
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_ecr_index_with_both_platforms(ecr_url: str) -> None:
+    _push_index(ecr_url, "api", "1", ["linux/amd64", "linux/arm64", "unknown/unknown"])
+    result = _verify(ecr_url, f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/api:1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    image = json.loads(result.stdout)["images"][0]
+    assert set(image["platforms"]) == {"linux/amd64", "linux/arm64"}
+
+
+def test_ecr_amd64_only_fails(ecr_url: str) -> None:
+    _push_index(ecr_url, "worker", "1", ["linux/amd64"])
+    result = _verify(ecr_url, f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/worker:1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert json.loads(result.stdout)["images"][0]["missing"] == ["linux/arm64"]
