@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -18,6 +19,12 @@ from graviton.audit.platforms import (
     preset,
 )
 from graviton.errors import UsageError
+
+if TYPE_CHECKING:
+    from graviton.audit.run import AuditRequest
+    from graviton.gate.model import GateReport
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 FORMAT_CHOICES = ("table", "text", "json", "sarif", "junit", "markdown", "github")
 
@@ -71,7 +78,7 @@ def build_targets(
     return tuple(preset(str(target), py) for py in py_pairs)
 
 
-def render_report(report: Report, fmt: str, output: Path | None) -> None:
+def render_report(report: Report | GateReport, fmt: str, output: Path | None) -> None:
     """Write the report where asked; append the GitHub step summary when running in Actions."""
     from graviton.audit import formats
 
@@ -89,14 +96,14 @@ def render_report(report: Report, fmt: str, output: Path | None) -> None:
     formats.append_step_summary(report)
 
 
-class _Progress:
+class Progress:
     """A rich progress bar on a terminal's stderr; nothing otherwise."""
 
     def __init__(self) -> None:
         self._bar: Any = None
         self._task: Any = None
 
-    def __enter__(self) -> _Progress:
+    def __enter__(self) -> Progress:
         if sys.stderr.isatty():
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -121,75 +128,86 @@ class _Progress:
             self._bar.__exit__(None, None, None)
 
 
-@click.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--python",
-    "pythons",
-    multiple=True,
-    metavar="X.Y",
-    help=f"Target Python; repeat for one verdict per Python. "
-    f"[default: {DEFAULT_PYTHON[0]}.{DEFAULT_PYTHON[1]}]",
+# The flags `graviton audit` and `graviton gate` share (the gate's --dockerfile means something
+# else: the Dockerfiles to check, so it is not among them).
+_SHARED_OPTIONS = (
+    click.option(
+        "--python",
+        "pythons",
+        multiple=True,
+        metavar="X.Y",
+        help=f"Target Python; repeat for one verdict per Python. "
+        f"[default: {DEFAULT_PYTHON[0]}.{DEFAULT_PYTHON[1]}]",
+    ),
+    click.option("--glibc", metavar="X.Y", help="Target glibc version (e.g. 2.28)."),
+    click.option("--musl", metavar="X.Y", help="Target musl version (e.g. 1.2): musllinux wheels."),
+    click.option(
+        "--target",
+        type=click.Choice(sorted(PRESETS)),
+        help=f"Target distribution preset. [default: {DEFAULT_PRESET} = glibc "
+        f"{'.'.join(map(str, PRESETS[DEFAULT_PRESET][1]))}]",
+    ),
+    click.option("--index-url", "-i", envvar="PIP_INDEX_URL", help="Base URL of the simple index."),
+    click.option(
+        "--extra-index-url",
+        multiple=True,
+        help="More indexes (files are merged, as pip does). Also PIP_EXTRA_INDEX_URL.",
+    ),
+    click.option(
+        "--cache-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Index page cache. [default: the user cache dir, or GRAVITON_CACHE_DIR]",
+    ),
+    click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
+    click.option("--offline", is_flag=True, help="Answer from the cache only; a miss is exit 3."),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMAT_CHOICES),
+        help="Output format. [default: table on a terminal, text otherwise]",
+    ),
+    click.option(
+        "--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write here."
+    ),
+    click.option(
+        "--fail-on",
+        type=click.Choice([v.value for v in FAIL_ON_CHOICES]),
+        help="Exit 1 on a finding at or above this (blocked > unknown > source). "
+        "[default: blocked]",
+    ),
+    click.option(
+        "--ignore",
+        "ignores",
+        multiple=True,
+        metavar="NAME[==VER]:YYYY-MM-DD:REASON",
+        help="Accept a finding until a date, with a reason. Expired entries fail.",
+    ),
+    click.option(
+        "--no-resolve",
+        is_flag=True,
+        help="Do not resolve unpinned requirements with pip-tools (they are reported 'unknown').",
+    ),
+    click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(1, 64),
+        default=16,
+        show_default=True,
+        help="Concurrent index requests.",
+    ),
 )
-@click.option("--glibc", metavar="X.Y", help="Target glibc version (e.g. 2.28).")
-@click.option("--musl", metavar="X.Y", help="Target musl version (e.g. 1.2): musllinux wheels.")
-@click.option(
-    "--target",
-    type=click.Choice(sorted(PRESETS)),
-    help=f"Target distribution preset. [default: {DEFAULT_PRESET} = glibc "
-    f"{'.'.join(map(str, PRESETS[DEFAULT_PRESET][1]))}]",
-)
-@click.option(
-    "--dockerfile",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Take Python and libc from the final stage's FROM (known images only).",
-)
-@click.option("--index-url", "-i", envvar="PIP_INDEX_URL", help="Base URL of the simple index.")
-@click.option(
-    "--extra-index-url",
-    multiple=True,
-    help="More indexes (files are merged, as pip does). Also PIP_EXTRA_INDEX_URL.",
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Index page cache. [default: the user cache dir, or GRAVITON_CACHE_DIR]",
-)
-@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
-@click.option("--offline", is_flag=True, help="Answer from the cache only; a miss is exit 3.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMAT_CHOICES),
-    help="Output format. [default: table on a terminal, text otherwise]",
-)
-@click.option("--output", "-o", type=click.Path(path_type=Path, dir_okay=False), help="Write here.")
-@click.option(
-    "--fail-on",
-    type=click.Choice([v.value for v in FAIL_ON_CHOICES]),
-    help="Exit 1 on a finding at or above this (blocked > unknown > source). [default: blocked]",
-)
-@click.option(
-    "--ignore",
-    "ignores",
-    multiple=True,
-    metavar="NAME[==VER]:YYYY-MM-DD:REASON",
-    help="Accept a finding until a date, with a reason. Expired entries fail.",
-)
-@click.option(
-    "--no-resolve",
-    is_flag=True,
-    help="Do not resolve unpinned requirements with pip-tools (they are reported 'unknown').",
-)
-@click.option(
-    "--jobs",
-    "-j",
-    type=click.IntRange(1, 64),
-    default=16,
-    show_default=True,
-    help="Concurrent index requests.",
-)
-def audit(
+
+
+def shared_options(func: F) -> F:
+    """click decorator: the audit flags ``graviton gate`` shares with ``graviton audit``."""
+    for option in reversed(_SHARED_OPTIONS):
+        func = option(func)
+    return func
+
+
+def audit_request(
+    config: dict[str, Any],
+    *,
     paths: tuple[Path, ...],
     pythons: tuple[str, ...],
     glibc: str | None,
@@ -201,12 +219,61 @@ def audit(
     cache_dir: Path | None,
     no_cache: bool,
     offline: bool,
-    fmt: str | None,
-    output: Path | None,
     fail_on: str | None,
     ignores: tuple[str, ...],
     no_resolve: bool,
     jobs: int,
+) -> AuditRequest:
+    """The audit's settings from its flags, then ``config`` (a ``[tool.graviton]`` section)."""
+    from graviton.audit.index import default_cache_dir
+    from graviton.audit.run import AuditRequest, env_index_urls
+
+    if no_cache and offline:
+        raise UsageError("--offline answers from the cache: it cannot be combined with --no-cache")
+    targets = build_targets(pythons, glibc, musl, target, dockerfile, config)
+    _, env_extras = env_index_urls()
+    extras = tuple(dict.fromkeys(extra_index_url + env_extras))
+    ignore_list: list[Ignore] = cfg.parse_ignore_table(config.get("ignore", []))
+    ignore_list += [cfg.parse_ignore_flag(text) for text in ignores]
+    fail = Verdict(fail_on or config.get("fail-on", Verdict.BLOCKED.value))
+    if fail not in FAIL_ON_CHOICES:
+        raise UsageError(f"fail-on must be one of blocked, unknown, source; got {fail.value}")
+    return AuditRequest(
+        paths=paths,
+        targets=targets,
+        index_url=index_url or config.get("index-url"),
+        extra_index_urls=extras,
+        cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
+        offline=offline,
+        fail_on=fail,
+        ignores=tuple(ignore_list),
+        resolve=not no_resolve,
+        workers=jobs,
+    )
+
+
+def choose_format(fmt: str | None, config: dict[str, Any]) -> str:
+    """--format, else the config's ``format``, else table on a terminal and text otherwise."""
+    chosen = fmt or config.get("format") or ("table" if sys.stdout.isatty() else "text")
+    if chosen not in FORMAT_CHOICES:
+        raise UsageError(f"unknown format {chosen!r}")
+    return str(chosen)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@shared_options
+@click.option(
+    "--dockerfile",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Take Python and libc from the final stage's FROM (known images only).",
+)
+def audit(
+    paths: tuple[Path, ...],
+    dockerfile: Path | None,
+    fmt: str | None,
+    output: Path | None,
+    **options: Any,
 ) -> None:
     """Decide, for every pinned package, whether it installs on linux/aarch64.
 
@@ -222,37 +289,11 @@ def audit(
     Exit codes: 0 pass, 1 a finding at or above --fail-on (or an expired ignore entry),
     2 usage or unreadable input, 3 the index could not be read.
     """
-    from graviton.audit.index import default_cache_dir
-    from graviton.audit.run import AuditRequest, env_index_urls
     from graviton.audit.run import audit as run_audit
 
     config = cfg.section(cfg.load(paths[0] if paths else None), "audit")
-    if no_cache and offline:
-        raise UsageError("--offline answers from the cache: it cannot be combined with --no-cache")
-    targets = build_targets(pythons, glibc, musl, target, dockerfile, config)
-    _, env_extras = env_index_urls()
-    extras = tuple(dict.fromkeys(extra_index_url + env_extras))
-    ignore_list: list[Ignore] = cfg.parse_ignore_table(config.get("ignore", []))
-    ignore_list += [cfg.parse_ignore_flag(text) for text in ignores]
-    fail = Verdict(fail_on or config.get("fail-on", Verdict.BLOCKED.value))
-    if fail not in FAIL_ON_CHOICES:
-        raise UsageError(f"fail-on must be one of blocked, unknown, source; got {fail.value}")
-    request = AuditRequest(
-        paths=paths,
-        targets=targets,
-        index_url=index_url or config.get("index-url"),
-        extra_index_urls=extras,
-        cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
-        offline=offline,
-        fail_on=fail,
-        ignores=tuple(ignore_list),
-        resolve=not no_resolve,
-        workers=jobs,
-    )
-    with _Progress() as progress:
+    request = audit_request(config, paths=paths, dockerfile=dockerfile, **options)
+    with Progress() as progress:
         report = run_audit(request, progress=progress)
-    chosen = fmt or config.get("format") or ("table" if sys.stdout.isatty() else "text")
-    if chosen not in FORMAT_CHOICES:
-        raise UsageError(f"unknown format {chosen!r}")
-    render_report(report, chosen, output)
+    render_report(report, choose_format(fmt, config), output)
     click.get_current_context().exit(report.exit_code)

@@ -1,7 +1,8 @@
-"""Render an audit :class:`~graviton.audit.model.Report` in each output format.
+"""Render an audit :class:`~graviton.audit.model.Report` or a gate
+:class:`~graviton.gate.model.GateReport` in each output format.
 
-Every format carries the same facts in the same order (file, line, package, Python); each lives in
-its own module. ``graviton gate`` reuses them.
+Every format carries the same facts in the same order (file, line, package, Python; then the
+gate's Dockerfile and image findings); each lives in its own module.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import os
 from collections.abc import Callable
 
 from graviton.audit.formats import github, jsondoc, junit, markdown, sarif, table, text
-from graviton.audit.model import Report
+from graviton.audit.formats._common import Renderable
 from graviton.errors import UsageError
 
 FORMATS = ("table", "text", "json", "sarif", "junit", "markdown", "github")
 
-_PLAIN: dict[str, Callable[[Report], str]] = {
+_PLAIN: dict[str, Callable[[Renderable], str]] = {
     "text": text.render,
     "json": jsondoc.render,
     "sarif": sarif.render,
@@ -25,7 +26,7 @@ _PLAIN: dict[str, Callable[[Report], str]] = {
 }
 
 
-def render(report: Report, fmt: str, *, color: bool = False, width: int | None = None) -> str:
+def render(report: Renderable, fmt: str, *, color: bool = False, width: int | None = None) -> str:
     """``report`` as ``fmt``; ``color`` and ``width`` apply to the terminal table only."""
     if fmt == "table":
         return table.render(report, color=color, width=width)
@@ -36,7 +37,7 @@ def render(report: Report, fmt: str, *, color: bool = False, width: int | None =
     return renderer(report)
 
 
-def append_step_summary(report: Report) -> None:
+def append_step_summary(report: Renderable) -> None:
     """Append the Markdown rendering to ``$GITHUB_STEP_SUMMARY`` when GitHub Actions sets it."""
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if not path:

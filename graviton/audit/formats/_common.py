@@ -1,6 +1,8 @@
 """What every output format says the same way: order, labels, levels and the summary.
 
-Each format module lays these facts out in its own syntax; none decides anything itself.
+Each format module lays these facts out in its own syntax; none decides anything itself. A format
+renders an audit :class:`Report` or a gate :class:`GateReport` (the audit plus Dockerfile and
+image findings) through one :class:`Judged` view: the audit part is the same either way.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ from packaging.markers import InvalidMarker, Marker
 from graviton.audit.index import redact
 from graviton.audit.model import Finding, Fix, Ignore, Pin, Report, Target, Verdict
 from graviton.audit.verdicts import marker_environment
+from graviton.build.model import Severity
+from graviton.gate.model import Check, CheckKind, GateReport, ImageResult, rule_title
+
+Renderable = Report | GateReport
 
 # Most severe first: the order counts are listed in.
 VERDICT_ORDER = (
@@ -37,12 +43,42 @@ def sort_key(finding: Finding) -> tuple[str, int, str, tuple[int, int], str, str
 
 
 class Judged:
-    """A report with its failures indexed, so each format asks the same questions cheaply."""
+    """A report with its failures indexed, so each format asks the same questions cheaply.
 
-    def __init__(self, report: Report) -> None:
-        self.report = report
-        self.findings = ordered(report)
-        self._failing = {id(f) for f in report.failures}
+    ``report`` is always the audit's; for a gate, ``gate`` is set and ``checks``, ``images``
+    and ``dockerfiles`` hold the rest (all empty for an audit)."""
+
+    def __init__(self, report: Renderable) -> None:
+        self.gate = report if isinstance(report, GateReport) else None
+        self.report = report.audit if isinstance(report, GateReport) else report
+        self.findings = ordered(self.report)
+        self._failing = {id(f) for f in self.report.failures}
+        self.checks: tuple[Check, ...] = self.gate.checks if self.gate else ()
+        self.images: tuple[ImageResult, ...] = self.gate.images if self.gate else ()
+        self.dockerfiles: tuple[str, ...] = self.gate.dockerfiles if self.gate else ()
+        self._failing_checks = {id(c) for c in self.gate.failing_checks} if self.gate else set()
+
+    @property
+    def command(self) -> str:
+        """``graviton gate`` or ``graviton audit``: the title every format gives the report."""
+        return "graviton gate" if self.gate is not None else "graviton audit"
+
+    def check_fails(self, check: Check) -> bool:
+        """True when this Dockerfile or image finding (not ignored, at or above ``fail_on``)
+        fails the gate."""
+        return id(check) in self._failing_checks
+
+    def check_level(self, check: Check) -> str:
+        """``error`` when it fails the gate, ``warning`` otherwise (below ``fail_on``, ignored)."""
+        return "error" if self.check_fails(check) else "warning"
+
+    def checks_of(self, kind: CheckKind) -> list[Check]:
+        return [c for c in self.checks if c.kind is kind]
+
+    def clean_dockerfiles(self) -> list[str]:
+        """The Dockerfiles checked that have no finding at all."""
+        flagged = {c.subject for c in self.checks_of(CheckKind.DOCKERFILE)}
+        return [d for d in self.dockerfiles if d not in flagged]
 
     def fails(self, finding: Finding) -> bool:
         """True when this finding (not ignored, at or above ``fail_on``) fails the audit."""
@@ -56,16 +92,20 @@ class Judged:
         return "warning" if finding.verdict.severity > 0 else "note"
 
     @property
+    def source(self) -> Renderable:
+        return self.gate if self.gate is not None else self.report
+
+    @property
     def failed(self) -> bool:
-        return self.report.exit_code != 0
+        return self.source.exit_code != 0
 
     @property
     def result(self) -> str:
-        return result(self.report)
+        return result(self.source)
 
 
-def result(report: Report) -> str:
-    """``fail`` when the audit exits 1 (a failing finding or an expired ignore), else ``pass``."""
+def result(report: Renderable) -> str:
+    """``fail`` when the audit (or gate) exits 1 (a failing finding or an expired ignore)."""
     return "fail" if report.exit_code else "pass"
 
 
@@ -156,21 +196,73 @@ def plural(n: int, word: str, words: str | None = None) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {words or word + 's'}"
 
 
-def summary_line(report: Report) -> str:
-    """``FAIL  7 pins on 2 targets: 2 blocked, 5 native  (fail-on blocked: 2 failing, ...)``."""
-    pins = len({f.pin for f in report.findings})
-    ignored = sum(1 for f in report.findings if f.ignored is not None)
-    gate = [f"{len(report.failures)} failing"]
+def summary_line(report: Renderable) -> str:
+    """``FAIL  7 pins on 2 targets: 2 blocked, 5 native  (fail-on blocked: 2 failing, ...)``;
+    a gate adds ``; 2 Dockerfiles: 1 error; 1 image: 1 failing`` before the parenthesis."""
+    audit = report.audit if isinstance(report, GateReport) else report
+    pins = len({f.pin for f in audit.findings})
+    ignored = sum(1 for f in audit.findings if f.ignored is not None)
+    failing = len(audit.failures)
+    scope = f"{plural(pins, 'pin')} on {plural(len(audit.targets), 'target')}"
+    parts = [f"{scope}: {counts_text(audit.counts())}"]
+    if isinstance(report, GateReport):
+        ignored += sum(1 for c in report.checks if c.ignored is not None)
+        failing += len(report.failing_checks)
+        parts.append(checks_text(report))
+    gate = [f"{failing} failing"]
     if ignored:
         gate.append(f"{ignored} ignored")
-    if report.expired_ignores:
-        n = len(report.expired_ignores)
+    if audit.expired_ignores:
+        n = len(audit.expired_ignores)
         gate.append(plural(n, "expired ignore entry", "expired ignore entries"))
-    scope = f"{plural(pins, 'pin')} on {plural(len(report.targets), 'target')}"
     return (
-        f"{result(report).upper()}  {scope}: {counts_text(report.counts())}  "
-        f"(fail-on {report.fail_on.value}: {', '.join(gate)})"
+        f"{result(report).upper()}  {'; '.join(parts)}  "
+        f"(fail-on {audit.fail_on.value}: {', '.join(gate)})"
     )
+
+
+def checks_text(report: GateReport) -> str:
+    """``2 Dockerfiles: 1 error, 1 warning; 1 image: 1 failing`` (``0 images``...)."""
+    counts = report.counts()
+    found = [
+        plural(counts["dockerfile_errors"], "error"),
+        plural(counts["dockerfile_warnings"], "warning"),
+    ]
+    found = [f for f in found if not f.startswith("0 ")] or ["no findings"]
+    images = plural(counts["images"], "image")
+    if counts["images"]:
+        images += f": {counts['images_failing']} failing"
+    return f"{plural(len(report.dockerfiles), 'Dockerfile')}: {', '.join(found)}; {images}"
+
+
+def check_title(check: Check) -> str:
+    """``GVD003 hard-coded x86 download``."""
+    return f"{check.rule} {rule_title(check.rule)}"
+
+
+def check_message(check: Check) -> str:
+    """The finding on one line, with its fix."""
+    text = one_line(check.message)
+    return text + (f" (fix: {one_line(check.fix)})" if check.fix else "")
+
+
+def check_where(check: Check) -> str:
+    """``Dockerfile:7`` for a Dockerfile finding, the reference for an image."""
+    if check.kind is CheckKind.IMAGE or check.location is None:
+        return check.subject
+    return str(check.location)
+
+
+def image_status(image: ImageResult) -> str:
+    """``ok`` or ``fails``, then what the registry holds."""
+    if image.check is None:
+        return f"not found: {one_line(image.error or 'no such image')}"
+    have = ", ".join(image.platforms) or "no platform"
+    return ("ok" if image.ok else "fails") + f": has {have}"
+
+
+def severity_word(check: Check) -> str:
+    return "error" if check.severity is Severity.ERROR else "warning"
 
 
 def x86_note(findings: Iterable[Finding]) -> str | None:

@@ -1,7 +1,9 @@
 """GitHub Actions workflow commands: an annotation on the pin's line for each finding that matters.
 
 ``::error`` for findings that fail the audit, ``::warning`` for non-wheel verdicts below
-``--fail-on`` or ignored, ``::notice`` for x86-only marker lines; then the summary as a log line.
+``--fail-on`` or ignored, ``::notice`` for x86-only marker lines; a gate adds one for each
+Dockerfile and image finding (``::error`` when it fails the gate, ``::warning`` otherwise); then
+the summary as a log line.
 Escaping follows the Actions toolkit (``@actions/core`` ``command.ts``).
 """
 
@@ -9,6 +11,9 @@ from __future__ import annotations
 
 from graviton.audit.formats._common import (
     Judged,
+    Renderable,
+    check_message,
+    check_title,
     expired_text,
     fix_text,
     ignore_pins,
@@ -19,7 +24,8 @@ from graviton.audit.formats._common import (
     target_label,
     x86_only,
 )
-from graviton.audit.model import Finding, Location, Report, Verdict
+from graviton.audit.model import Finding, Location, Verdict
+from graviton.gate.model import Check
 
 LEVELS = {"error": "error", "warning": "warning", "note": "notice"}
 
@@ -64,12 +70,22 @@ def annotation(judged: Judged, finding: Finding) -> str | None:
     return command(kind, _message(finding), finding.pin.location, title)
 
 
-def render(report: Report) -> str:
+def check_annotation(judged: Judged, check: Check) -> str:
+    message = check_message(check)
+    if check.ignored is not None:
+        message += "\n" + ignored_text(check.ignored)
+    title = f"graviton: {check_title(check)}"
+    return command(judged.check_level(check), printable(message), check.location, title)
+
+
+def render(report: Renderable) -> str:
     judged = Judged(report)
+    report = judged.report
     lines = [a for a in (annotation(judged, f) for f in judged.findings) if a]
+    lines += [check_annotation(judged, c) for c in judged.checks]
     for ignore in report.expired_ignores:
         pins = ignore_pins(report, ignore)
         where = pins[0].location if pins else None
         lines.append(command("error", expired_text(ignore), where, "graviton: expired ignore"))
-    lines.append("graviton audit: " + summary_line(report))
+    lines.append(f"{judged.command}: " + summary_line(judged.source))
     return "\n".join(lines) + "\n"

@@ -6,8 +6,9 @@ import json
 from importlib import resources
 from typing import Any
 
-from graviton.audit.formats._common import Judged, iso_utc, pin_url
-from graviton.audit.model import SCHEMA_VERSION, Finding, Ignore, Report, Target
+from graviton.audit.formats._common import Judged, Renderable, iso_utc, pin_url
+from graviton.audit.model import SCHEMA_VERSION, Finding, Ignore, Target
+from graviton.gate.model import Check, ImageResult, rule_title
 
 SCHEMA_FILE = "audit.schema.json"
 
@@ -58,8 +59,54 @@ def package_doc(finding: Finding, failing: bool) -> dict[str, Any]:
     }
 
 
-def document(report: Report) -> dict[str, Any]:
+def check_doc(check: Check, failing: bool) -> dict[str, Any]:
+    loc = check.location
+    return {
+        "kind": check.kind.value,
+        "rule": check.rule,
+        "title": rule_title(check.rule),
+        "severity": check.severity.value,
+        "message": check.message,
+        "fix": check.fix,
+        "subject": check.subject,
+        "file": loc.path if loc else None,
+        "line": loc.line if loc else None,
+        "ignored": None if check.ignored is None else ignore_doc(check.ignored),
+        "failing": failing,
+    }
+
+
+def image_doc(image: ImageResult) -> dict[str, Any]:
+    loc = image.location
+    return {
+        "ref": image.ref,
+        "required": list(image.required),
+        "platforms": list(image.platforms),
+        "digest": image.check.digest if image.check else None,
+        "ok": image.ok,
+        "error": image.error,
+        "file": loc.path if loc else None,
+        "line": loc.line if loc else None,
+    }
+
+
+def document(report: Renderable) -> dict[str, Any]:
     judged = Judged(report)
+    doc = _audit_document(judged)
+    if judged.gate is not None:
+        gate = judged.gate
+        doc["counts"] = gate.counts()
+        doc["dockerfiles"] = [
+            {"path": d, "findings": sum(1 for c in gate.checks if c.subject == d)}
+            for d in gate.dockerfiles
+        ]
+        doc["images"] = [image_doc(i) for i in gate.images]
+        doc["checks"] = [check_doc(c, judged.check_fails(c)) for c in gate.checks]
+    return doc
+
+
+def _audit_document(judged: Judged) -> dict[str, Any]:
+    report = judged.report
     return {
         "schema": SCHEMA_VERSION,
         "generated": iso_utc(report.generated),
@@ -77,5 +124,5 @@ def document(report: Report) -> dict[str, Any]:
     }
 
 
-def render(report: Report) -> str:
+def render(report: Renderable) -> str:
     return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"

@@ -2,7 +2,8 @@
 
 One ``testsuite`` per target Python, one ``testcase`` per pin: ``failure`` when the finding fails
 the audit, ``skipped`` for a false marker or an ignored finding; every testcase carries the full
-verdict in ``system-out``. Expired ignore entries fail in a suite of their own.
+verdict in ``system-out``. Expired ignore entries fail in a suite of their own. A gate report adds
+a suite of Dockerfile findings (a passing testcase for each clean Dockerfile) and one of images.
 """
 
 from __future__ import annotations
@@ -13,18 +14,24 @@ from collections.abc import Sequence
 
 from graviton.audit.formats._common import (
     Judged,
+    Renderable,
+    check_message,
+    check_title,
+    check_where,
     expired_text,
     fix_cell,
     ignore_label,
     ignore_pins,
     ignored_text,
+    image_status,
     iso_utc,
     one_line,
     pin_label,
     pin_url,
     target_label,
 )
-from graviton.audit.model import Finding, Report, Target, Verdict
+from graviton.audit.model import Finding, Target, Verdict
+from graviton.gate.model import Check, CheckKind
 
 # Characters XML 1.0 cannot carry at all (ElementTree would write them and break the file).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -102,12 +109,49 @@ def _by_target(judged: Judged, targets: Sequence[Target]) -> list[tuple[Target, 
     return list(groups.items())
 
 
-def render(report: Report) -> str:
+def _check_testcase(suite: ET.Element, judged: Judged, check: Check) -> None:
+    loc = check.location
+    attrs = {"name": f"{check_title(check)}: {check_where(check)}", "classname": check.subject}
+    if check.kind is CheckKind.DOCKERFILE and loc is not None:
+        attrs["file"] = loc.path
+        if loc.line is not None:
+            attrs["line"] = str(loc.line)
+    case = _sub(suite, "testcase", **attrs, time="0")
+    text = f"{check.severity.value} {check.rule}: {check_message(check)}\n"
+    if judged.check_fails(check):
+        _sub(case, "failure", text, message=one_line(check.message), type=check.rule)
+    elif check.ignored is not None:
+        _sub(case, "skipped", message=ignored_text(check.ignored))
+    _sub(case, "system-out", text)
+
+
+def _gate_suites(root: ET.Element, judged: Judged, stamp: str) -> None:
+    if judged.dockerfiles:
+        suite = _suite(root, "graviton gate: Dockerfiles", stamp)
+        for check in judged.checks_of(CheckKind.DOCKERFILE):
+            _check_testcase(suite, judged, check)
+        for path in judged.clean_dockerfiles():
+            case = _sub(suite, "testcase", name=path, classname=path, file=path, time="0")
+            _sub(case, "system-out", "no arm64 problem found\n")
+        _set_counts(suite, _count(suite))
+    if judged.images:
+        suite = _suite(root, "graviton gate: images", stamp)
+        for check in judged.checks_of(CheckKind.IMAGE):
+            _check_testcase(suite, judged, check)
+        for image in (i for i in judged.images if i.ok):
+            case = _sub(suite, "testcase", name=image.ref, classname=image.ref, time="0")
+            _sub(case, "system-out", image_status(image) + "\n")
+        _set_counts(suite, _count(suite))
+
+
+def render(report: Renderable) -> str:
     judged = Judged(report)
+    command = judged.command
+    report = judged.report
     stamp = iso_utc(report.generated)
-    root = ET.Element("testsuites", {"name": "graviton audit", "time": "0"})
+    root = ET.Element("testsuites", {"name": command, "time": "0"})
     for target, findings in _by_target(judged, report.targets):
-        suite = _suite(root, f"graviton audit: {target_label(target)}", stamp)
+        suite = _suite(root, f"{command}: {target_label(target)}", stamp)
         props = _sub(suite, "properties")
         _sub(props, "property", name="target", value=target_label(target))
         _sub(props, "property", name="fail_on", value=report.fail_on.value)
@@ -115,7 +159,7 @@ def render(report: Report) -> str:
             _testcase(suite, judged, finding)
         _set_counts(suite, _count(suite))
     if report.expired_ignores:
-        suite = _suite(root, "graviton audit: ignore list", stamp)
+        suite = _suite(root, f"{command}: ignore list", stamp)
         for ignore in report.expired_ignores:
             pins = ignore_pins(report, ignore)
             path = pins[0].location.path if pins else "ignore list"
@@ -126,6 +170,7 @@ def render(report: Report) -> str:
                 case, "failure", expired_text(ignore), message=expired_text(ignore), type="expired"
             )
         _set_counts(suite, _count(suite))
+    _gate_suites(root, judged, stamp)
     totals = {k: 0 for k in ("tests", "failures", "errors", "skipped")}
     for suite in root.findall("testsuite"):
         for key in totals:

@@ -1,7 +1,7 @@
 """GitHub-flavoured Markdown for pull-request comments and the Actions step summary.
 
 What does not install from a wheel comes first, with reason and fix; every package follows in a
-collapsed ``<details>`` block.
+collapsed ``<details>`` block. A gate report adds its Dockerfile findings and images.
 """
 
 from __future__ import annotations
@@ -11,17 +11,24 @@ from collections.abc import Iterable
 
 from graviton.audit.formats._common import (
     Judged,
+    Renderable,
+    check_title,
+    check_where,
+    checks_text,
     counts_text,
     expired_text,
     fix_cell,
     ignored_text,
+    image_status,
     one_line,
     pin_label,
     plural,
+    severity_word,
     target_label,
     x86_note,
 )
-from graviton.audit.model import Finding, Report
+from graviton.audit.model import Finding
+from graviton.gate.model import Check, CheckKind
 
 # Backslash-escape what Markdown or a table cell would read as syntax; ``&`` too, so that no
 # entity or HTML tag can be formed from a package's text.
@@ -60,22 +67,66 @@ def _table(judged: Judged, findings: Iterable[Finding]) -> list[str]:
     return head + [_row(judged, f) for f in findings]
 
 
-def render(report: Report) -> str:
+CHECK_COLUMNS = ("rule", "severity", "finding", "fix", "location")
+
+
+def _check_row(judged: Judged, check: Check) -> str:
+    severity = severity_word(check)
+    if judged.check_fails(check):
+        severity = f"**{severity}**"
+    elif check.ignored is not None:
+        severity += f" ({escape(ignored_text(check.ignored))})"
+    cells = (
+        escape(check_title(check)),
+        severity,
+        escape(check.message),
+        escape(check.fix or ""),
+        escape(check_where(check)),
+    )
+    return "| " + " | ".join(cells) + " |"
+
+
+def _gate_sections(judged: Judged) -> list[str]:
+    head = ["| " + " | ".join(CHECK_COLUMNS) + " |", "|" + " --- |" * len(CHECK_COLUMNS)]
+    lines: list[str] = []
+    dockerfile_checks = judged.checks_of(CheckKind.DOCKERFILE)
+    if dockerfile_checks:
+        lines += ["### Dockerfile findings", "", *head]
+        lines += [_check_row(judged, c) for c in dockerfile_checks] + [""]
+    clean = judged.clean_dockerfiles()
+    if clean:
+        lines += ["No arm64 problem found in " + ", ".join(escape(d) for d in clean) + ".", ""]
+    if judged.images:
+        lines += ["### Images", "", "| image | result |", "| --- | --- |"]
+        lines += [f"| {escape(i.ref)} | {escape(image_status(i))} |" for i in judged.images]
+        lines.append("")
+        image_checks = judged.checks_of(CheckKind.IMAGE)
+        if image_checks:
+            lines += [*head, *[_check_row(judged, c) for c in image_checks], ""]
+    return lines
+
+
+def render(report: Renderable) -> str:
     judged = Judged(report)
+    audit = judged.report
     problems = [f for f in judged.findings if f.verdict.severity > 0]
-    pins = len({f.pin for f in report.findings})
+    pins = len({f.pin for f in audit.findings})
+    failing = len(judged.gate.failing_checks) if judged.gate else 0
+    scope = f"{plural(pins, 'pin')}: {escape(counts_text(audit.counts()))}"
+    if judged.gate is not None:
+        scope += f"; {escape(checks_text(judged.gate))}"
     lines = [
-        f"## graviton audit: {judged.result.upper()}",
+        f"## {judged.command}: {judged.result.upper()}",
         "",
-        "Target: " + "; ".join(escape(target_label(t)) for t in report.targets),
+        "Target: " + "; ".join(escape(target_label(t)) for t in audit.targets),
         "",
-        f"{plural(pins, 'pin')}: {escape(counts_text(report.counts()))}; "
-        f"fails on {report.fail_on.value} and above: {len(report.failures)} failing",
+        f"{scope}; fails on {audit.fail_on.value} and above: "
+        f"{len(audit.failures) + failing} failing",
         "",
     ]
-    if report.expired_ignores:
+    if audit.expired_ignores:
         lines += ["### Expired ignore entries (each fails the audit)", ""]
-        lines += [f"- {escape(expired_text(i))}" for i in report.expired_ignores] + [""]
+        lines += [f"- {escape(expired_text(i))}" for i in audit.expired_ignores] + [""]
     if problems:
         lines += ["### Not installable from a wheel", "", *_table(judged, problems), ""]
     elif judged.findings:
@@ -83,6 +134,7 @@ def render(report: Report) -> str:
     note = x86_note(judged.findings)
     if note:
         lines += [escape(note), ""]
+    lines += _gate_sections(judged)
     if judged.findings:
         lines += [
             "<details>",

@@ -2,6 +2,8 @@
 
 Results point at the pin (file, line); ignored findings carry an external suppression; expired
 ignore entries are results of their own. Packages that install appear in the run's counts only.
+A gate report adds one result per Dockerfile finding (GVD rules, at the Dockerfile line) and per
+failing image (GVI rules, at the file that names the image when one is known).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from urllib.parse import quote
 from graviton import __version__
 from graviton.audit.formats._common import (
     Judged,
+    Renderable,
+    check_message,
     expired_text,
     fix_text,
     ignore_label,
@@ -26,6 +30,7 @@ from graviton.audit.formats._common import (
 )
 from graviton.audit.formats.jsondoc import target_doc
 from graviton.audit.model import SCHEMA_VERSION, Finding, Ignore, Location, Report, Verdict
+from graviton.gate.model import Check, rule_title
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT = "gravitonFinding/v1"
@@ -77,7 +82,57 @@ EXPIRED_RULE = Rule(
     "accepted risks are looked at again.",
     "Fix the package, or renew the entry with a new date and a reason.",
 )
-ALL_RULES = (*RULES.values(), EXPIRED_RULE)
+
+# The gate's other checks: what each rule means and how to fix it, beyond the result's own fix.
+_CHECK_HELP = {
+    "GVD001": (
+        "A stage whose output ends up in the image starts from a base image whose registry "
+        "index has no linux/arm64 variant: the arm64 build fails or pulls an x86 image.",
+        "Pick a multi-arch base image or tag (docker buildx imagetools inspect IMAGE).",
+    ),
+    "GVD002": (
+        "FROM --platform with a constant value pins a stage to one platform while its output "
+        "is copied into every variant of the image.",
+        "Drop --platform, or use --platform=$BUILDPLATFORM for a cross-compiling stage.",
+    ),
+    "GVD003": (
+        "A RUN or ADD step downloads an artefact whose URL names an x86 architecture; the arm64 "
+        "image gets an x86 binary and fails with exec format error.",
+        "Declare ARG TARGETARCH in the stage and use it (or $(uname -m)) in the URL.",
+    ),
+    "GVD004": (
+        "A platform ARG (TARGETARCH, TARGETPLATFORM...) is used in a stage that does not "
+        "declare it, so it expands to an empty string.",
+        "Add ARG TARGETARCH (or the ARG used) after the stage's FROM line.",
+    ),
+    "GVD005": (
+        "curl without --fail saves an HTTP error page (a 404 for a missing arm64 artefact) as "
+        "if it were the file, and the build goes on.",
+        "Use curl -fsSL (or --fail).",
+    ),
+    "GVD006": (
+        "A pip install -r FILE step installs packages that do not install on linux/aarch64.",
+        "Upgrade the packages the result names (graviton audit FILE).",
+    ),
+    "GVI001": (
+        "The image's index lacks a required platform (linux/arm64 for Graviton), or an index "
+        "entry's config says another architecture: ECS tasks on Graviton fail with exec "
+        "format error.",
+        "Rebuild and push the image for every platform (graviton build --push).",
+    ),
+    "GVI002": (
+        "The image reference was not found in its registry, so its platforms cannot be proven.",
+        "Push the image or fix the reference.",
+    ),
+}
+
+
+def check_rule(rule_id: str) -> Rule:
+    """The SARIF rule for a Dockerfile or image rule id."""
+    title = rule_title(rule_id)
+    full, help_text = _CHECK_HELP.get(rule_id, (title, "See the result's message."))
+    name = "".join(word[:1].upper() + word[1:] for word in title.replace("/", " ").split())
+    return Rule(rule_id, name, title[:1].upper() + title[1:], full, help_text)
 
 
 def information_uri() -> str | None:
@@ -127,6 +182,17 @@ def _rule_doc(rule: Rule, level: str) -> dict[str, Any]:
     }
 
 
+def suppressions(ignore: Ignore) -> list[dict[str, Any]]:
+    """An accepted ignore entry as SARIF's external suppression."""
+    return [
+        {
+            "kind": "external",
+            "state": "accepted",
+            "justification": f"{ignore.reason} (until {ignore.expires.isoformat()})",
+        }
+    ]
+
+
 def _message(finding: Finding) -> str:
     pin = finding.pin
     text = (
@@ -169,14 +235,7 @@ def _result(judged: Judged, finding: Finding, rule_index: dict[str, int]) -> dic
         },
     }
     if finding.ignored is not None:
-        ignore = finding.ignored
-        result["suppressions"] = [
-            {
-                "kind": "external",
-                "state": "accepted",
-                "justification": f"{ignore.reason} (until {ignore.expires.isoformat()})",
-            }
-        ]
+        result["suppressions"] = suppressions(finding.ignored)
     return result
 
 
@@ -195,14 +254,50 @@ def _expired_result(report: Report, ignore: Ignore, rule_index: dict[str, int]) 
     }
 
 
-def document(report: Report) -> dict[str, Any]:
+def _check_result(judged: Judged, check: Check, rule_index: dict[str, int]) -> dict[str, Any]:
+    loc = check.location
+    result: dict[str, Any] = {
+        "ruleId": check.rule,
+        "ruleIndex": rule_index[check.rule],
+        "level": judged.check_level(check),
+        "message": {"text": check_message(check)},
+        "locations": [sarif_location(loc)] if loc is not None else [],
+        "partialFingerprints": {
+            FINGERPRINT: fingerprint(check.rule, check.subject, str(loc or ""), check.message)
+        },
+        "properties": {"kind": check.kind.value, "severity": check.severity.value},
+    }
+    if check.ignored is not None:
+        result["suppressions"] = suppressions(check.ignored)
+    return result
+
+
+def _gate_rules(judged: Judged) -> list[tuple[Rule, str]]:
+    """Every Dockerfile and image rule (so a code-scanning UI can close fixed alerts), with the
+    default level its severity has against ``fail_on``."""
+    from graviton.build.dockerfile import RULES as DOCKERFILE_RULES
+    from graviton.gate.model import IMAGE_RULES
+
+    threshold = judged.report.fail_on.severity
+    ranks = {c.rule: c.rank for c in judged.checks}
+    out = []
+    for rule_id in (*DOCKERFILE_RULES, *IMAGE_RULES):
+        rank = ranks.get(rule_id, Verdict.BLOCKED.severity)
+        out.append((check_rule(rule_id), "error" if rank >= threshold else "warning"))
+    return out
+
+
+def document(report: Renderable) -> dict[str, Any]:
     judged = Judged(report)
-    threshold = report.fail_on.severity
-    rule_index = {rule.id: i for i, rule in enumerate(ALL_RULES)}
-    rules = [
-        _rule_doc(rule, "error" if verdict.severity >= threshold else "warning")
+    threshold = judged.report.fail_on.severity
+    rule_levels = [
+        (rule, "error" if verdict.severity >= threshold else "warning")
         for verdict, rule in RULES.items()
-    ] + [_rule_doc(EXPIRED_RULE, "error")]
+    ] + [(EXPIRED_RULE, "error")]
+    if judged.gate is not None:
+        rule_levels += _gate_rules(judged)
+    rule_index = {rule.id: i for i, (rule, _) in enumerate(rule_levels)}
+    rules = [_rule_doc(rule, level) for rule, level in rule_levels]
     driver: dict[str, Any] = {
         "name": "graviton",
         "version": __version__,
@@ -212,30 +307,32 @@ def document(report: Report) -> dict[str, Any]:
     uri = information_uri()
     if uri:
         driver["informationUri"] = uri
+    audit = judged.report
     results = [_result(judged, f, rule_index) for f in judged.findings if f.verdict in RULES] + [
-        _expired_result(report, i, rule_index) for i in report.expired_ignores
+        _expired_result(audit, i, rule_index) for i in audit.expired_ignores
     ]
+    results += [_check_result(judged, c, rule_index) for c in judged.checks]
     run: dict[str, Any] = {
         "tool": {"driver": driver},
         "invocations": [
             {
                 "executionSuccessful": True,
-                "exitCode": report.exit_code,
-                "endTimeUtc": iso_utc(report.generated),
+                "exitCode": judged.source.exit_code,
+                "endTimeUtc": iso_utc(audit.generated),
             }
         ],
         "columnKind": "unicodeCodePoints",
         "results": results,
         "properties": {
             "schema": SCHEMA_VERSION,
-            "targets": [target_doc(t) for t in report.targets],
-            "fail_on": report.fail_on.value,
+            "targets": [target_doc(t) for t in audit.targets],
+            "fail_on": audit.fail_on.value,
             "result": judged.result,
-            "counts": report.counts(),
+            "counts": judged.source.counts(),
         },
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
-def render(report: Report) -> str:
+def render(report: Renderable) -> str:
     return json.dumps(document(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,4 +1,5 @@
-"""A rich table for terminals: package, version, python, verdict, reason, fix, location."""
+"""A rich table for terminals: package, version, python, verdict, reason, fix, location; a gate
+adds a table of Dockerfile and image findings (rule, severity, finding, fix, location)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,20 @@ from io import StringIO
 
 from graviton.audit.formats._common import (
     Judged,
+    Renderable,
+    check_title,
+    check_where,
     expired_text,
     fix_cell,
     ignored_text,
+    image_status,
     one_line,
     pin_url,
+    severity_word,
     summary_line,
     x86_note,
 )
-from graviton.audit.model import Finding, Report, Verdict
+from graviton.audit.model import Finding, Verdict
 
 STYLES = {
     Verdict.NATIVE: "green",
@@ -40,7 +46,7 @@ def _reason(finding: Finding) -> str:
     return "\n".join(parts)
 
 
-def render(report: Report, *, color: bool = False, width: int | None = None) -> str:
+def render(report: Renderable, *, color: bool = False, width: int | None = None) -> str:
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -74,10 +80,37 @@ def render(report: Report, *, color: bool = False, width: int | None = None) -> 
         )
     if judged.findings:
         console.print(table)
+    if judged.checks:
+        checks = Table(box=box.SIMPLE_HEAVY, show_lines=False, pad_edge=False)
+        for name in ("rule", "severity", "finding", "fix", "location"):
+            checks.add_column(name, overflow="fold")
+        for c in judged.checks:
+            fails = judged.check_fails(c)
+            severity = severity_word(c) + (" (ignored)" if c.ignored is not None else "")
+            finding = one_line(c.message)
+            if c.ignored is not None:
+                finding += "\n" + ignored_text(c.ignored)
+            checks.add_row(
+                Text(check_title(c)),
+                Text(severity, style="bold red" if fails else "yellow" if not c.ignored else "dim"),
+                Text(finding),
+                Text(one_line(c.fix or "")),
+                Text(check_where(c)),
+            )
+        console.print(checks)
+    for path in judged.clean_dockerfiles():
+        console.print(Text(f"{path}: no arm64 problem found", style="green"))
+    for image in judged.images:
+        console.print(
+            Text(
+                f"image {image.ref}: {image_status(image)}",
+                style="green" if image.ok else "bold red",
+            )
+        )
     note = x86_note(judged.findings)
     if note:
         console.print(Text(note, style="yellow"))
-    for ignore in report.expired_ignores:
+    for ignore in judged.report.expired_ignores:
         console.print(Text(f"error: {expired_text(ignore)}", style="bold red"))
     summary = summary_line(report)
     console.print(Text(summary, style="bold red" if judged.failed else "bold green"))
