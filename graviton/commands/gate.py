@@ -1,0 +1,192 @@
+"""``graviton gate``: the audit, the Dockerfile checks and the image checks as one CI step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from graviton import config as cfg
+from graviton.audit.model import Location
+from graviton.aws import AwsOptions, aws_options
+from graviton.commands.audit import (
+    Progress,
+    audit_request,
+    choose_format,
+    render_report,
+    shared_options,
+)
+from graviton.errors import UsageError
+
+GATE_KEYS = ("paths", "dockerfiles", "images", "exclude", "platforms", "base-images")
+
+
+def gate_config(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(audit settings, gate settings) from ``[tool.graviton]``: ``[tool.graviton.gate]`` keys
+    win over ``[tool.graviton.audit]`` ones, and the two ignore lists are joined."""
+    audit = cfg.section(config, "audit")
+    gate = cfg.section(config, "gate")
+    merged = {**audit, **{k: v for k, v in gate.items() if k not in GATE_KEYS}}
+    merged["ignore"] = _list(audit, "ignore", "audit") + _list(gate, "ignore", "gate")
+    return merged, {k: v for k, v in gate.items() if k in GATE_KEYS}
+
+
+def _list(table: dict[str, Any], key: str, section: str) -> list[Any]:
+    value = table.get(key, [])
+    if not isinstance(value, list):
+        raise UsageError(f"[tool.graviton.{section}] {key} must be a list")
+    return value
+
+
+def _strings(table: dict[str, Any], key: str) -> list[str]:
+    values = _list(table, key, "gate")
+    if not all(isinstance(v, str) and v for v in values):
+        raise UsageError(f"[tool.graviton.gate] {key} must be a list of strings")
+    return [str(v) for v in values]
+
+
+def _line_of(path: Path, text: str) -> int | None:
+    """The first line of ``path`` that quotes ``text`` (an image named in pyproject.toml)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    for number, line in enumerate(lines, start=1):
+        if f'"{text}"' in line or f"'{text}'" in line:
+            return number
+    return None
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--dockerfile",
+    "dockerfiles",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A Dockerfile to check (repeat). [default: every Dockerfile under PATHS]",
+)
+@click.option("--no-dockerfiles", is_flag=True, help="Check no Dockerfile.")
+@click.option(
+    "--image",
+    "images",
+    multiple=True,
+    metavar="REF",
+    help="An image whose registry index must hold every --platform (repeat).",
+)
+@click.option(
+    "--platform",
+    "platforms",
+    multiple=True,
+    metavar="OS/ARCH[,...]",
+    help="Platforms images and base images must hold. [default: linux/amd64,linux/arm64]",
+)
+@click.option(
+    "--exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Skip paths matching this glob (relative to each PATH; repeat), e.g. 'tests/*'.",
+)
+@click.option(
+    "--no-base-images",
+    is_flag=True,
+    help="Do not read base images' indexes from their registries (rule GVD001 is skipped).",
+)
+@shared_options
+@aws_options
+def gate(
+    paths: tuple[Path, ...],
+    dockerfiles: tuple[Path, ...],
+    no_dockerfiles: bool,
+    images: tuple[str, ...],
+    platforms: tuple[str, ...],
+    exclude: tuple[str, ...],
+    no_base_images: bool,
+    fmt: str | None,
+    output: Path | None,
+    aws: AwsOptions,
+    **options: Any,
+) -> None:
+    """Everything a pull request must pass before the Graviton move, as one CI step.
+
+    Audits every lock and requirements file under PATHS (default: the current directory,
+    recursively; .git, virtualenvs, node_modules and build output are skipped), checks every
+    Dockerfile (rules GVD001-GVD005: base images without linux/arm64, constant FROM --platform,
+    x86 download URLs, undeclared TARGETARCH, curl without --fail) and, for each --image, that
+    its registry index holds linux/amd64 and linux/arm64 (GVI001). One report, one --fail-on:
+    a Dockerfile or image error ranks with blocked, a warning with source.
+
+    \b
+    Settings come from [tool.graviton.gate] and [tool.graviton.audit] in pyproject.toml
+    (paths, dockerfiles, images, exclude, platforms, base-images, python, target, fail-on,
+    ignore, format...), so the CI line is just `graviton gate`. Flags win.
+
+    \b
+    Exit codes: 0 pass, 1 a finding at or above --fail-on (or an expired ignore entry),
+    2 usage or unreadable input, 3 the package index or a registry could not be read.
+    """
+    from graviton.build.run import parse_platforms
+    from graviton.checks.image import DEFAULT_REQUIRED
+    from graviton.gate.run import GateRequest, ImageSpec, RegistryLookup
+    from graviton.gate.run import gate as run_gate
+
+    pyproject = cfg.find_pyproject(paths[0] if paths else None)
+    config, settings = gate_config(cfg.load(paths[0] if paths else None))
+    request = audit_request(config, paths=(), dockerfile=None, **options)
+    if no_dockerfiles and dockerfiles:
+        raise UsageError("--no-dockerfiles and --dockerfile cannot be combined")
+    chosen_dockerfiles: tuple[Path, ...] | None = dockerfiles or None
+    if no_dockerfiles or settings.get("dockerfiles") is False:
+        chosen_dockerfiles = ()
+    elif chosen_dockerfiles is None and "dockerfiles" in settings:
+        chosen_dockerfiles = tuple(
+            _config_path(pyproject, p) for p in _strings(settings, "dockerfiles")
+        )
+    specs = [ImageSpec(ref) for ref in images]
+    if not images and pyproject is not None:
+        specs = [
+            ImageSpec(ref, Location(_display(pyproject), _line_of(pyproject, ref)))
+            for ref in _strings(settings, "images")
+        ]
+    gate_paths = paths or tuple(_config_path(pyproject, p) for p in _strings(settings, "paths"))
+    base_images = settings.get("base-images", True)
+    if not isinstance(base_images, bool):
+        raise UsageError("[tool.graviton.gate] base-images must be true or false")
+    gate_request = GateRequest(
+        audit=request,
+        paths=gate_paths,
+        dockerfiles=chosen_dockerfiles,
+        images=tuple(specs),
+        exclude=exclude or tuple(_strings(settings, "exclude")),
+        platforms=parse_platforms(
+            platforms or tuple(_strings(settings, "platforms")), DEFAULT_REQUIRED
+        ),
+        base_images=base_images and not no_base_images,
+    )
+    if not gate_request.base_images:
+        click.echo("graviton: base images not checked (GVD001 skipped)", err=True)
+    lookup = RegistryLookup(aws.region, aws.profile, aws.endpoint_url)
+    with Progress() as progress:
+        report = run_gate(gate_request, lookup=lookup, progress=progress)
+    render_report(report, choose_format(fmt, config), output)
+    click.get_current_context().exit(report.exit_code)
+
+
+def _config_path(pyproject: Path | None, text: str) -> Path:
+    """A path written in pyproject.toml is relative to the file's folder."""
+    path = Path(text)
+    if pyproject is None or path.is_absolute():
+        return path
+    return _relative(pyproject.parent / path)
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+def _display(path: Path) -> str:
+    return _relative(path).as_posix()
