@@ -25,6 +25,21 @@ SKIP_DIRS = frozenset(
     {"node_modules", "site-packages", "__pycache__", "build", "dist", "venv", "htmlcov"}
 )
 DOCKERFILE_NAMES = ("Dockerfile", "Containerfile")
+# Dockerfile.dockerignore (BuildKit's per-Dockerfile ignore file), docs, templates, backups
+NOT_DOCKERFILES = (
+    ".dockerignore",
+    ".md",
+    ".rst",
+    ".txt",
+    ".j2",
+    ".jinja",
+    ".tmpl",
+    ".tpl",
+    ".in",
+    ".orig",
+    ".bak",
+    ".swp",
+)
 
 
 def excluded(relative: str, patterns: Sequence[str]) -> bool:
@@ -65,7 +80,10 @@ def walk(root: Path, exclude: Sequence[str] = ()) -> Iterator[tuple[Path, list[s
 
 
 def is_dockerfile(name: str) -> bool:
-    """``Dockerfile``, ``Dockerfile.prod``, ``api.Dockerfile``, ``Containerfile``..."""
+    """``Dockerfile``, ``Dockerfile.prod``, ``api.Dockerfile``, ``Containerfile``... but not
+    ``Dockerfile.dockerignore``, ``Dockerfile.md`` or a template (``Dockerfile.j2``)."""
+    if name.endswith(NOT_DOCKERFILES):
+        return False
     return any(
         name == base or name.startswith(base + ".") or name.endswith("." + base)
         for base in DOCKERFILE_NAMES
