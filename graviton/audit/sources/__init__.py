@@ -86,14 +86,13 @@ def discover(directory: Path) -> list[Path]:
     locks = [directory / name for name in ("uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml")]
     locks += sorted(p for p in directory.glob("pylock.*.toml") if _PYLOCK.match(p.name))
     found = [p for p in locks if p.is_file()]
-    requirement_files = [
-        p
-        for folder, pattern in ((directory, "requirements*"), (directory / "requirements", "*"))
-        for suffix in (".txt", ".in")
-        for p in folder.glob(pattern + suffix)
-        if p.is_file() and (suffix == ".txt" or not p.with_suffix(".txt").is_file())
-    ]
-    found += sorted(requirement_files)
+    for folder, pattern in ((directory, "requirements*"), (directory / "requirements", "*")):
+        found += sorted(
+            path
+            for suffix in (".txt", ".in")
+            for path in folder.glob(pattern + suffix)
+            if path.is_file() and (suffix == ".txt" or not path.with_suffix(".txt").is_file())
+        )
     if not found and (directory / "pyproject.toml").is_file():
         found.append(directory / "pyproject.toml")
     return found

@@ -224,7 +224,7 @@ class _Graph:
         needed = None if None in paths else _pin.any_of(sorted(p for p in paths if p), pkg.where)
         if len(self.by_key[canonicalize_name(pkg.name)]) > 1 and pkg.resolution_markers:
             forks = _pin.any_of(pkg.resolution_markers, pkg.where)
-            needed = _pin.all_of([m for m in (needed, forks) if m], pkg.where)
+            needed = _pin.all_of([m for m in dict.fromkeys((needed, forks)) if m], pkg.where)
         return needed
 
 
