@@ -123,7 +123,7 @@ def test_two_pythons_give_two_verdicts(index: IndexServer, reqs: Path, tmp_path:
 
 def test_malformed_input_is_exit_2_with_file_and_line(tmp_path: Path, index: IndexServer) -> None:
     bad = tmp_path / "requirements.txt"
-    bad.write_text("requests==2.32.3\nnumpy=====1\n")
+    bad.write_text("requests==2.32.3\nnumpy=>1\n")
     proc = run(str(bad), "--index-url", index.url)
     assert proc.returncode == 2
     assert "requirements.txt:2" in proc.stderr and "Traceback" not in proc.stderr
