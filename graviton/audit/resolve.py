@@ -9,11 +9,11 @@ group and dependency group) are written to a temporary ``.in`` file and compiled
 Which environment: pip-compile resolves for the interpreter that runs it. Its markers and
 Python version decide which conditional dependencies come in (a ``pywin32 ; sys_platform ==
 "win32"`` line stays unpinned on Linux) and which versions satisfy ``requires-python``. That is
-the interpreter running graviton unless ``python`` names another one (a path, a command, or
-``"3.12"`` for ``python3.12`` on PATH) with pip-tools installed. pip-tools cannot resolve for
-another platform, so a dependency needed only on aarch64 (``platform_machine == "aarch64"``)
-is missing when graviton runs on x86_64; the verdicts then judge the resolved pins for the
-target.
+the interpreter running graviton. ``python="3.12"`` (the target's version) uses ``python3.12``
+instead when it is on PATH with pip-tools installed, and the running interpreter otherwise;
+``python=<path or command>`` must be such an interpreter. pip-tools cannot resolve for another
+platform, so a dependency needed only on aarch64 (``platform_machine == "aarch64"``) is missing
+when graviton runs on x86_64; the verdicts then judge the resolved pins for the target.
 
 The result: every input pin keeps its Location; an unpinned one gets the resolved version (its
 specifier stays as written). Dependencies pulled in transitively are new pins located at the
@@ -25,6 +25,7 @@ as they are, and their own dependencies are not read.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import re
 import shutil
@@ -84,13 +85,33 @@ def _pip_compile(python: str | None, index: str | None, extras: tuple[str, ...])
 
 
 def _interpreter(python: str | None) -> str:
+    """The interpreter that runs pip-compile.
+
+    ``"X.Y"``: ``pythonX.Y`` when it is on PATH with pip-tools installed, else the running
+    interpreter (the documented default). A path or command: that one, which must work.
+    """
     if python is None or python == f"{sys.version_info[0]}.{sys.version_info[1]}":
         return sys.executable
-    command = f"python{python}" if re.fullmatch(r"\d+\.\d+", python) else python
-    found = shutil.which(command)
+    if re.fullmatch(r"\d+\.\d+", python):
+        found = shutil.which(f"python{python}")
+        return found if found and _has_pip_tools(found) else sys.executable
+    found = shutil.which(python)
     if found is None:
-        raise UsageError(f"cannot resolve requirements with {command}: not found on PATH")
+        raise UsageError(f"cannot resolve requirements with {python}: not found")
+    if not _has_pip_tools(found):
+        raise UsageError(f"cannot resolve requirements with {python}: pip-tools is not installed")
     return found
+
+
+@functools.cache
+def _has_pip_tools(interpreter: str) -> bool:
+    try:
+        probe = subprocess.run(
+            [interpreter, "-c", "import piptools"], capture_output=True, timeout=60, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
 
 
 def _requirement_line(pin: Pin) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -138,18 +139,24 @@ def test_an_unreachable_index_is_a_service_error(
     assert "127.0.0.1 unreachable" in str(caught.value)
 
 
-def test_the_interpreter_must_exist(write: Write) -> None:
-    manifest = load(write("requirements.in", "gv-gamma\n"))
-    with pytest.raises(UsageError, match=r"python2\.9"):
-        resolve(manifest, python="2.9")
-    with pytest.raises(UsageError, match="no-such-python"):
-        resolve(manifest, python="/no-such-python")
-
-
-def test_the_running_interpreter_version_resolves_with_it(write: Write, file_index: str) -> None:
-    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+def test_a_python_version_without_a_usable_interpreter_resolves_with_the_running_one(
+    write: Write, file_index: str
+) -> None:
     manifest = load(write("requirements.in", "gv-delta\n"))
-    assert resolve(manifest, python=version, index_url=file_index).pins[0].version == "0.3"
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    for python in (running, "2.9"):  # there is no python2.9 on PATH
+        assert resolve(manifest, python=python, index_url=file_index).pins[0].version == "0.3"
+
+
+def test_a_named_interpreter_must_exist_and_have_pip_tools(write: Write, tmp_path: Path) -> None:
+    manifest = load(write("requirements.in", "gv-gamma\n"))
+    with pytest.raises(UsageError, match="not found"):
+        resolve(manifest, python=str(tmp_path / "no-such-python"))
+    bare = tmp_path / "bare-python"
+    bare.write_text("#!/bin/sh\nexit 1\n")
+    bare.chmod(0o755)
+    with pytest.raises(UsageError, match="pip-tools is not installed"):
+        resolve(manifest, python=str(bare))
 
 
 @pytest.mark.network
