@@ -7,9 +7,11 @@ the caller says so instead of guessing.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from graviton.audit.model import Target
 from graviton.audit.platforms import PRESETS
+from graviton.errors import InputError, UsageError
 
 # distro codename in a tag -> preset
 _CODENAMES = {
@@ -104,3 +106,23 @@ def target_for_image(image: str, default_python: tuple[int, int]) -> Target | No
     if name == "alpine":
         return _target(PRESETS["alpine"], None, image, default_python)
     return None
+
+
+def target_for_dockerfile(path: Path, default_python: tuple[int, int]) -> Target:
+    """The target of a Dockerfile's final stage, from the image it ultimately builds on."""
+    from graviton.build import dockerfile as df
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path=str(path)) from None
+    parsed = df.parse(text, str(path))
+    final = parsed.stages[-1]
+    image = df.root_base(parsed, final)
+    target = target_for_image(image, default_python)
+    if target is None:
+        raise UsageError(
+            f"{path}:{final.line}: base image {image!r} is not one graviton knows the Python and "
+            "libc of; pass --python with --glibc/--musl/--target instead"
+        )
+    return target

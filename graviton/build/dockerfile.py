@@ -493,7 +493,7 @@ def pip_requirements(
     (relative to the context root or to a WORKDIR-less copy destination: the basename)."""
     out = []
     for stage in stages:
-        base = _root_base(dockerfile, stage)
+        base = root_base(dockerfile, stage)
         for ins in stage.instructions:
             if ins.keyword != "RUN":
                 continue
@@ -522,7 +522,8 @@ def _in_context(context: Path, name: str) -> Path | None:
     return None
 
 
-def _root_base(dockerfile: Dockerfile, stage: Stage) -> str:
+def root_base(dockerfile: Dockerfile, stage: Stage) -> str:
+    """The registry image a stage ultimately builds on, following ``FROM <stage>`` chains."""
     seen = set()
     while True:
         parent = dockerfile.stage(stage.base)

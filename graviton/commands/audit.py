@@ -59,7 +59,7 @@ def build_targets(
         musl = config.get("musl")
         target = config.get("target") or (None if glibc or musl else DEFAULT_PRESET)
     if dockerfile is not None:
-        from graviton.audit.dockerfile import target_for_dockerfile
+        from graviton.audit.images import target_for_dockerfile
 
         found = target_for_dockerfile(dockerfile, py_pairs[0] if py_pairs else DEFAULT_PYTHON)
         if not py_pairs:
