@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -11,6 +11,7 @@ from graviton import config as cfg
 from graviton.audit.model import Location
 from graviton.aws import AwsOptions, aws_options
 from graviton.commands.audit import (
+    FORMAT_CHOICES,
     Progress,
     audit_request,
     choose_format,
@@ -18,6 +19,9 @@ from graviton.commands.audit import (
     shared_options,
 )
 from graviton.errors import UsageError
+
+if TYPE_CHECKING:
+    from graviton.gate.model import GateReport
 
 GATE_KEYS = ("paths", "dockerfiles", "images", "exclude", "platforms", "base-images")
 
@@ -93,6 +97,14 @@ def _line_of(path: Path, text: str) -> int | None:
     is_flag=True,
     help="Do not read base images' indexes from their registries (rule GVD001 is skipped).",
 )
+@click.option(
+    "--write",
+    "writes",
+    multiple=True,
+    metavar="FORMAT:FILE",
+    help="Also write the report as FORMAT to FILE (repeat), e.g. sarif:gate.sarif: one run "
+    "gives the log, the code-scanning upload and the JUnit artefact.",
+)
 @shared_options
 @aws_options
 def gate(
@@ -103,6 +115,7 @@ def gate(
     platforms: tuple[str, ...],
     exclude: tuple[str, ...],
     no_base_images: bool,
+    writes: tuple[str, ...],
     fmt: str | None,
     output: Path | None,
     aws: AwsOptions,
@@ -131,6 +144,7 @@ def gate(
     from graviton.gate.run import GateRequest, ImageSpec, RegistryLookup
     from graviton.gate.run import gate as run_gate
 
+    extra_outputs = [_write_spec(text) for text in writes]
     pyproject = cfg.find_pyproject(paths[0] if paths else None)
     config, settings = gate_config(cfg.load(paths[0] if paths else None))
     request = audit_request(config, paths=(), dockerfile=None, **options)
@@ -170,7 +184,27 @@ def gate(
     with Progress() as progress:
         report = run_gate(gate_request, lookup=lookup, progress=progress)
     render_report(report, choose_format(fmt, config), output)
+    for write_fmt, path in extra_outputs:
+        write_report(report, write_fmt, path)
     click.get_current_context().exit(report.exit_code)
+
+
+def _write_spec(text: str) -> tuple[str, Path]:
+    fmt, sep, path = text.partition(":")
+    if not sep or not path or fmt not in FORMAT_CHOICES or fmt == "table":
+        choices = ", ".join(f for f in FORMAT_CHOICES if f != "table")
+        raise UsageError(f"--write wants FORMAT:FILE with FORMAT one of {choices}; got {text!r}")
+    return fmt, Path(path)
+
+
+def write_report(report: GateReport, fmt: str, path: Path) -> None:
+    from graviton.audit import formats
+
+    text = formats.render(report, fmt)
+    try:
+        path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write --write {path}: {exc.strerror}") from None
 
 
 def _config_path(pyproject: Path | None, text: str) -> Path:
