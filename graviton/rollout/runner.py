@@ -227,6 +227,7 @@ class Runner:
             elif action is sm.Action.BAKE:
                 outcome = self._bake(target, state)
                 if outcome is None:
+                    self._report_split(target, state, strategy)  # after the bake, placed
                     state = self.save(target, sm.baked(state, self.clock.iso()))
                     self.emit("good", name, step=state.step_label, weights=weights(state.current))
                     once_done = req.once
