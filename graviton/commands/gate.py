@@ -79,6 +79,7 @@ def _line_of(path: Path, text: str) -> int | None:
     metavar="REF",
     help="An image whose registry index must hold every --platform (repeat).",
 )
+@click.option("--no-images", is_flag=True, help="Check no image, not even the config's.")
 @click.option(
     "--platform",
     "platforms",
@@ -112,6 +113,7 @@ def gate(
     dockerfiles: tuple[Path, ...],
     no_dockerfiles: bool,
     images: tuple[str, ...],
+    no_images: bool,
     platforms: tuple[str, ...],
     exclude: tuple[str, ...],
     no_base_images: bool,
@@ -157,8 +159,10 @@ def gate(
         chosen_dockerfiles = tuple(
             _config_path(pyproject, p) for p in _strings(settings, "dockerfiles")
         )
+    if no_images and images:
+        raise UsageError("--no-images and --image cannot be combined")
     specs = [ImageSpec(ref) for ref in images]
-    if not images and pyproject is not None:
+    if not images and not no_images and pyproject is not None:
         specs = [
             ImageSpec(ref, Location(_display(pyproject), _line_of(pyproject, ref)))
             for ref in _strings(settings, "images")
