@@ -61,9 +61,10 @@ def load_json(text: str, display: str) -> Any:
         raise InputError(f"invalid JSON: {exc.msg}", path=display, line=exc.lineno) from None
 
 
-def toml_document(path: Path, display: str) -> Table:
+def toml_document(path: Path, display: str, *, depth: int | None = None) -> Table:
+    """``depth``: how deep inside arrays and inline tables lines are wanted (see toml_lines)."""
     text = read_text(path, display)
-    return Table(load_toml(text, display), (), toml_lines(text), display)
+    return Table(load_toml(text, display), (), toml_lines(text, depth=depth), display)
 
 
 def json_document(path: Path, display: str) -> Table:
@@ -83,8 +84,8 @@ class Table:
         self.data: Mapping[str, Any] = data
 
     def line(self, *key: str | int) -> int | None:
-        """The line of ``key`` in this table, else of the table itself (None when unknown)."""
-        return self.lines.find(self.where + key) or self.lines.find(self.where)
+        """The line of ``key`` in this table, else of the nearest enclosing key (None: unknown)."""
+        return self.lines.find((*self.where, *key))
 
     def location(self, *key: str | int) -> Location:
         return Location(self.display, self.line(*key))

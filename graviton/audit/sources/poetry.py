@@ -15,10 +15,11 @@ from graviton.audit.model import Manifest, Pin
 
 from . import _pin
 from ._files import Table, toml_document
+from ._locate import ENTRY_DEPTH
 
 
 def parse(path: Path, display: str) -> Manifest:
-    doc = toml_document(path, display)
+    doc = toml_document(path, display, depth=ENTRY_DEPTH)
     pins = [pin for entry in doc.tables("package") if (pin := _package(entry)) is not None]
     return Manifest(path=display, format="poetry.lock", pins=tuple(pins))
 

@@ -14,10 +14,11 @@ from graviton.audit.model import Manifest, Pin
 
 from . import _pin
 from ._files import Table, toml_document
+from ._locate import ENTRY_DEPTH
 
 
 def parse(path: Path, display: str) -> Manifest:
-    doc = toml_document(path, display)
+    doc = toml_document(path, display, depth=ENTRY_DEPTH)
     version = doc.need("lock-version")
     if version.split(".", 1)[0] != "1":
         doc.fail(f"unsupported lock-version {version!r} (1.x is read)", "lock-version")

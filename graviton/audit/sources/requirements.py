@@ -107,7 +107,7 @@ def parse(path: Path, display: str) -> Manifest:
     )
 
 
-def logical_lines(text: str) -> Iterator[tuple[int, str]]:
+def _logical_lines(text: str) -> Iterator[tuple[int, str]]:
     """(first physical line, text) of each non-empty line, as pip's ``preprocess`` makes them."""
     for number, line in _join_lines(text.splitlines()):
         line = _COMMENT.sub("", line).strip()
@@ -144,6 +144,11 @@ def _split_options(line: str) -> tuple[str, str]:
     return line, ""
 
 
+def _words(options: str) -> list[str]:
+    """``shlex.split`` as pip does; plain ``split`` when nothing is quoted (much faster)."""
+    return shlex.split(options) if any(c in options for c in "\"'\\") else options.split()
+
+
 class _Reader:
     def __init__(self) -> None:
         self.pins: list[Pin] = []
@@ -155,14 +160,14 @@ class _Reader:
     def read(self, path: Path, display: str, *, constraint: bool) -> None:
         text = read_text(path, display)
         self.reading.append((path.resolve(), display))
-        for number, line in logical_lines(text):
+        for number, line in _logical_lines(text):
             self.line(line, Location(display, number), path.parent, constraint=constraint)
         self.reading.pop()
 
     def line(self, line: str, where: Location, base: Path, *, constraint: bool) -> None:
         args, options = _split_options(line)
         try:
-            opts, _ = _PARSER.parse_args(shlex.split(options))
+            opts, _ = _PARSER.parse_args(_words(options))
         except (_OptionError, ValueError) as exc:
             raise InputError(str(exc), path=where.path, line=where.line) from None
         if args:

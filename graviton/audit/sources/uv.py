@@ -27,6 +27,7 @@ from graviton.audit.model import Location, Manifest, Pin
 
 from . import _pin
 from ._files import Table, toml_document
+from ._locate import ENTRY_DEPTH
 
 _MAX_TERMS = 32
 _Terms = frozenset[frozenset[str]]  # markers: an or of ands
@@ -64,7 +65,7 @@ class _Package:
 
 
 def parse(path: Path, display: str) -> Manifest:
-    doc = toml_document(path, display)
+    doc = toml_document(path, display, depth=ENTRY_DEPTH)
     if doc.data.get("version") != 1:
         doc.fail(f"unsupported uv.lock version {doc.data.get('version')!r} (1 is read)", "version")
     packages = [_read(entry) for entry in doc.tables("package")]

@@ -82,3 +82,13 @@ def test_json_lines_of_object_keys() -> None:
     assert row("default", 'we"ird') == '"we\\"ird": {},'
     assert row("default", "b", "v") == '"v": 1'
     assert json_lines('{"a": [1, 2, {"b": {}}], "c": 3}').find(("a", 2, "b")) == 1
+
+
+def test_toml_lines_within_a_depth_skip_what_entries_hold() -> None:
+    full, entries = toml_lines(TOML), toml_lines(TOML, depth=3)
+    assert set(entries.by_path) < set(full.by_path)
+    assert all(full.by_path[path] == line for path, line in entries.by_path.items())
+    assert ("package", 0, "deps", 0) not in entries.by_path
+    assert entries.find(("package", 0, "deps", 0, "marker")) == 11  # the nearest known key
+    assert entries.find(("package", 2, "wheels", 1, "url")) == 35  # tables are always read
+    assert entries.find(("elsewhere",)) is None
