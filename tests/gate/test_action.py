@@ -225,3 +225,20 @@ def test_example_workflow_uses_only_declared_inputs_and_outputs() -> None:
     # SARIF upload needs the permission
     perms = [job.get("permissions", {}) for job in workflow["jobs"].values()]
     assert any(p.get("security-events") == "write" for p in perms)
+
+
+def test_ci_doc_snippets_are_valid_and_name_real_inputs_and_hooks() -> None:
+    text = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.DOTALL)
+    docs = [yaml.safe_load(block) for block in blocks]
+    assert len(docs) == 3
+    gitlab = docs[1]["graviton"]
+    assert gitlab["artifacts"]["reports"]["junit"] == "graviton-junit.xml"
+    assert "--write junit:graviton-junit.xml" in " ".join(gitlab["script"])
+    hook_ids = {h["id"] for h in docs[2]["repos"][0]["hooks"]}
+    assert hook_ids <= {"graviton-audit", "graviton-gate"}
+    declared = load(ACTION)["inputs"]
+    for name in re.findall(
+        r"`([a-z][a-z-]+)`", text.split("**Inputs**")[1].split("**Outputs**")[0]
+    ):
+        assert name in declared, name
