@@ -10,7 +10,8 @@ marker (judged everywhere), never dropped.
 Sources: ``registry`` names the index; ``git``/``url``/``path``/``directory`` are direct
 references (``git+<url>@<commit>``); ``editable`` workspace members are editable direct
 references. The project itself (``editable``/``virtual`` source ``"."``) and ``virtual``
-members (nothing is installed for them) are not pins, but their dependencies are the roots.
+members (nothing is installed for them) are not pins, but their dependencies are the roots,
+as are the ``[manifest]`` requirements of a lock without a project (a script's lock).
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def parse(path: Path, display: str) -> Manifest:
     if doc.data.get("version") != 1:
         doc.fail(f"unsupported uv.lock version {doc.data.get('version')!r} (1 is read)", "version")
     packages = [_read(entry) for entry in doc.tables("package")]
-    markers = _Graph(packages).markers()
+    markers = _Graph(packages, _manifest_edges(doc.table("manifest"))).markers()
     pins = [
         pin for pkg, marker in zip(packages, markers, strict=True) if (pin := _pin_of(pkg, marker))
     ]
@@ -104,6 +105,16 @@ def _source(table: Table | None) -> tuple[tuple[str, str], ...]:
     return tuple((key, table.need(key)) for key in sorted(table) if key != "subdirectory")
 
 
+def _manifest_edges(manifest: Table | None) -> list[_Edge]:
+    """A lock without a project (a script, a virtual workspace) lists its requirements here."""
+    if manifest is None:
+        return []
+    edges = [_edge(item) for item in manifest.tables("requirements")]
+    if (groups := manifest.table("dependency-groups")) is not None:
+        edges += [_edge(item) for group in groups for item in groups.tables(group)]
+    return edges
+
+
 def _edge(item: Table) -> _Edge:
     marker = _pin.normal_marker(item.string("marker"), item.location("marker"))
     source = item.table("source")
@@ -112,7 +123,7 @@ def _edge(item: Table) -> _Edge:
         version=item.string("version"),
         source=_source(source) if source is not None else None,
         marker=marker,
-        extras=tuple(item.strings("extra")),
+        extras=tuple(item.strings("extra") or item.strings("extras")),
     )
 
 
@@ -159,14 +170,14 @@ def _git_url(locked: str) -> str:
 class _Graph:
     """Which environments need each package: its dependency paths from the project roots."""
 
-    def __init__(self, packages: list[_Package]) -> None:
+    def __init__(self, packages: list[_Package], manifest: list[_Edge]) -> None:
         self.packages = packages
+        self.manifest = manifest
         self.by_key: dict[str, list[int]] = {}
         for i, pkg in enumerate(packages):
             self.by_key.setdefault(canonicalize_name(pkg.name), []).append(i)
-        targets = {
-            t for pkg in packages for edge in self.all_edges(pkg) for t in self.targets(edge)
-        }
+        edges = [*manifest, *(edge for pkg in packages for edge in self.all_edges(pkg))]
+        targets = {t for edge in edges for t in self.targets(edge)}
         self.roots = [
             i for i, pkg in enumerate(packages) if _is_project(pkg) or pkg.kind == "editable"
         ] + [i for i in range(len(packages)) if i not in targets]
@@ -208,16 +219,22 @@ class _Graph:
         roots = set(self.roots)
         for root in self.roots:
             self.reach((root, None), _ALWAYS)
+        for edge in self.manifest:
+            self.follow(edge, _ALWAYS)
         while self.queue:
             node = self.queue.popleft()
             terms = self.terms[node]
             for edge in self.out_edges(node, roots):
-                step = terms if edge.marker is None else frozenset(t | {edge.marker} for t in terms)
-                for target in self.targets(edge):
-                    self.reach((target, None), step)
-                    for extra in edge.extras:
-                        self.reach((target, extra), step)
+                self.follow(edge, terms)
         return [self.marker(i) for i in range(len(self.packages))]
+
+    def follow(self, edge: _Edge, terms: _Terms) -> None:
+        """Whatever needs ``terms`` needs the edge's targets under ``terms and marker``."""
+        step = terms if edge.marker is None else frozenset(t | {edge.marker} for t in terms)
+        for target in self.targets(edge):
+            self.reach((target, None), step)
+            for extra in edge.extras:
+                self.reach((target, extra), step)
 
     def marker(self, index: int) -> str | None:
         pkg = self.packages[index]

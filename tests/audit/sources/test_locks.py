@@ -232,6 +232,47 @@ def test_uv_markers_follow_the_dependency_graph(write: Write) -> None:
     assert found["pytest"].marker is None
 
 
+def test_uv_lock_of_a_script_starts_from_its_manifest(write: Write) -> None:
+    path = write(
+        "uv.lock",
+        """
+        version = 1
+        revision = 2
+        requires-python = ">=3.11"
+
+        [manifest]
+        requirements = [
+            { name = "pywin32", marker = "sys_platform == 'win32'", specifier = ">=306" },
+            { name = "requests", extras = ["socks"] },
+        ]
+
+        [[package]]
+        name = "pywin32"
+        version = "308"
+        source = { registry = "https://pypi.org/simple" }
+
+        [[package]]
+        name = "requests"
+        version = "2.32.3"
+        source = { registry = "https://pypi.org/simple" }
+
+        [package.optional-dependencies]
+        socks = [
+            { name = "pysocks", marker = "os_name != 'nt'" },
+        ]
+
+        [[package]]
+        name = "pysocks"
+        version = "1.7.1"
+        source = { registry = "https://pypi.org/simple" }
+        """,
+    )
+    found = pins_of(path)
+    assert found["pywin32"].marker == 'sys_platform == "win32"'
+    assert found["requests"].marker is None
+    assert found["pysocks"].marker == 'os_name != "nt"'
+
+
 def test_uv_a_name_locked_twice_is_two_pins_with_their_forks(write: Write) -> None:
     path = write(
         "uv.lock",
