@@ -1,10 +1,15 @@
 """``poetry.lock``: one ``[[package]]`` table per locked package.
 
-``markers`` is a string, or (lock-version 2.1) a table of one marker per dependency group: the
-package is then needed where any of its groups needs it, and everywhere when one of its
-``groups`` has no marker. ``[package.source]``: ``legacy`` names the index the package comes
-from, ``git``/``url``/``file``/``directory`` are direct references (a ``develop = true``
-directory is editable). Poetry does not lock the root project, and records no extras per package.
+``markers`` (Poetry 2, lock-version 2.1) is a string, or a table of one marker per dependency
+group: the package is then needed where any of its groups needs it, and everywhere when one of
+its ``groups`` has no marker. Older locks have no per-package markers and do not say which
+packages the project requires directly (that is in pyproject.toml), so a marker cannot be
+derived safely from ``[package.dependencies]``: their packages are judged everywhere, which may
+report a Windows-only package as blocked but never skips one that Linux installs.
+
+``[package.source]``: ``legacy`` names the index the package comes from; ``git``, ``url``,
+``file`` and ``directory`` are direct references (a ``develop = true`` directory is editable).
+Poetry does not lock the root project, and records no extras per package.
 """
 
 from __future__ import annotations
