@@ -37,7 +37,7 @@ def weight_bar(arm: int, width: int = 40) -> Text:
     arm_cells = round(width * arm / 100)
     bar = Text()
     bar.append("█" * (width - arm_cells), style="blue")
-    bar.append("█" * arm_cells, style="magenta")
+    bar.append("▒" * arm_cells, style="magenta")  # readable without colour too
     return Text.assemble(
         ("x86 ", "blue"), f"{100 - arm:>3} ", bar, f" {arm:>3}", (" ARM", "magenta")
     )
