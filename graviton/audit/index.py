@@ -17,21 +17,16 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from graviton import __version__
@@ -40,7 +35,7 @@ from graviton.errors import ServiceUnavailable
 PYPI = "https://pypi.org/simple/"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 DEFAULT_MAX_AGE = 600  # seconds, when the index sends no Cache-Control
 
 
@@ -48,9 +43,8 @@ class IndexUnavailable(ServiceUnavailable):
     """The index could not be read (network, 5xx after retries, malformed answer, offline miss)."""
 
 
-@dataclass(frozen=True)
-class DistFile:
-    """One file of a release as the index lists it."""
+class DistFile(NamedTuple):
+    """One file of a release as the index lists it (a tuple: there are hundreds of thousands)."""
 
     filename: str
     requires_python: str | None = None
@@ -61,22 +55,27 @@ class DistFile:
         return self.filename.endswith(".whl")
 
 
+Row = Sequence[Any]  # [filename, requires_python, yanked]: a DistFile as stored in the cache
+
+
 @dataclass(frozen=True)
 class Project:
-    """A project's files on one or more indexes, grouped by normalised version."""
+    """A project's files on one or more indexes, grouped by normalised version.
+
+    Rows stay plain lists until a version is asked for: a verdict reads one or two releases of a
+    project that may list thousands of files.
+    """
 
     name: str
-    releases: Mapping[str, tuple[DistFile, ...]]  # str(Version) -> files
+    releases: Mapping[str, Sequence[Row]]  # str(Version) -> rows
     index_url: str  # the index (credentials removed) that answered; several joined by ", "
 
     def versions(self) -> list[Version]:
         return sorted(Version(v) for v in self.releases)
 
     def files(self, version: str) -> tuple[DistFile, ...]:
-        try:
-            return self.releases.get(str(Version(version)), ())
-        except InvalidVersion:
-            return self.releases.get(version, ())
+        rows = self.releases.get(normal_version(version) or version, ())
+        return tuple(DistFile(r[0], r[1], bool(r[2])) for r in rows)
 
 
 def redact(url: str) -> str:
@@ -90,49 +89,67 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
-def file_version(filename: str) -> str | None:
-    """The normalised version a distribution filename carries, or None if it is not one we read."""
+@cache
+def normal_version(text: str) -> str | None:
+    """PEP 440 normal form, or None for a legacy version pip would not consider."""
     try:
-        if filename.endswith(".whl"):
-            return str(parse_wheel_filename(filename)[1])
-        if filename.endswith((".tar.gz", ".zip")):
-            return str(parse_sdist_filename(filename)[1])
-        for ext in (".tar.bz2", ".tar.xz", ".tgz", ".tar"):
-            if filename.endswith(ext):
-                stem = filename[: -len(ext)]
-                return str(Version(stem.rpartition("-")[2]))
-    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return str(Version(text))
+    except InvalidVersion:
         return None
+
+
+_SDIST_EXTS = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
+
+
+def file_version(filename: str) -> str | None:
+    """The normalised version a distribution filename carries, or None if pip would skip it.
+
+    Split by hand (wheel: the second dash-separated field; sdist: after the last dash), since a
+    page can list thousands of files and only the version is needed here.
+    """
+    if filename.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        return normal_version(parts[1]) if len(parts) in (5, 6) else None
+    for ext in _SDIST_EXTS:
+        if filename.endswith(ext):
+            _, dash, version = filename[: -len(ext)].rpartition("-")
+            return normal_version(version) if dash else None
     return None  # .egg, .exe, .msi, .rpm: pip ignores them
 
 
-def group_files(files: Iterable[DistFile]) -> dict[str, tuple[DistFile, ...]]:
-    grouped: dict[str, list[DistFile]] = {}
+def group_files(files: Iterable[Row]) -> dict[str, list[Row]]:
+    grouped: dict[str, list[Row]] = {}
     for f in files:
-        version = file_version(f.filename)
-        if version is not None:
-            grouped.setdefault(version, []).append(f)
-    return {v: tuple(fs) for v, fs in grouped.items()}
+        version = file_version(f[0])
+        if version is not None:  # stored as the cache stores it: a plain list
+            grouped.setdefault(version, []).append([f[0], f[1], bool(f[2])])
+    return grouped
 
 
-def parse_json_page(data: bytes | str, page_url: str) -> list[DistFile]:
-    """PEP 691: ``{"meta": {"api-version": "1.x"}, "files": [{"filename": ...}, ...]}``."""
+def parse_json_page(data: bytes | str, page_url: str) -> dict[str, list[Row]]:
+    """PEP 691 (``{"meta": {"api-version": "1.x"}, "files": [...]}``) to rows grouped by version.
+
+    One pass and no intermediate objects: PyPI's pages for popular projects list thousands of
+    files and this loop is the audit's hot path.
+    """
     try:
         doc = json.loads(data)
         meta = doc.get("meta") or {}
         if not str(meta.get("api-version", "1.0")).startswith("1."):
             raise ValueError(f"unsupported api-version {meta.get('api-version')!r}")
-        out = []
+        grouped: dict[str, list[Row]] = {}
         for entry in doc["files"]:
-            yanked = entry.get("yanked", False)
-            out.append(
-                DistFile(
-                    filename=str(entry["filename"]),
-                    requires_python=entry.get("requires-python") or None,
-                    yanked=bool(yanked),
-                )
-            )
-        return out
+            filename = entry["filename"]
+            version = file_version(filename)
+            if version is None:
+                continue
+            row = [filename, entry.get("requires-python") or None, bool(entry.get("yanked"))]
+            rows = grouped.get(version)
+            if rows is None:
+                grouped[version] = [row]
+            else:
+                rows.append(row)
+        return grouped
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IndexUnavailable(f"{redact(page_url)}: malformed PEP 691 answer ({exc})") from None
 
@@ -188,7 +205,7 @@ def _max_age(cache_control: str | None) -> int:
 
 @dataclass(frozen=True)
 class CacheEntry:
-    files: list[DistFile]
+    releases: dict[str, list[Row]]
     etag: str | None
     fetched: float
     max_age: int
@@ -213,7 +230,7 @@ class PageCache:
             if raw.get("format") != CACHE_FORMAT or raw.get("url") != page_url:
                 return None
             return CacheEntry(
-                files=[DistFile(f, rp, bool(y)) for f, rp, y in raw["files"]],
+                releases=raw["releases"],
                 etag=raw.get("etag"),
                 fetched=float(raw["fetched"]),
                 max_age=int(raw["max_age"]),
@@ -230,7 +247,7 @@ class PageCache:
             "etag": entry.etag,
             "fetched": entry.fetched,
             "max_age": entry.max_age,
-            "files": [[f.filename, f.requires_python, f.yanked] for f in entry.files],
+            "releases": entry.releases,
         }
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -244,7 +261,7 @@ class PageCache:
                     os.unlink(tmp)
 
     def touch(self, page_url: str, entry: CacheEntry, now: float, max_age: int) -> CacheEntry:
-        fresh = CacheEntry(entry.files, entry.etag, now, max_age)
+        fresh = CacheEntry(entry.releases, entry.etag, now, max_age)
         self.put(page_url, fresh)
         return fresh
 
@@ -278,6 +295,7 @@ class IndexClient:
         self.workers = max(1, workers)
         self._session = session
         self._lock = threading.Lock()
+        self._parsing = threading.BoundedSemaphore(2)
         self.requests_made = 0
 
     # -- HTTP -----------------------------------------------------------------------------------
@@ -324,54 +342,59 @@ class IndexClient:
         )
 
     # -- one page -------------------------------------------------------------------------------
-    def _page(self, index_url: str, name: str) -> list[DistFile] | None:
+    def _page(self, index_url: str, name: str) -> dict[str, list[Row]] | None:
+        """The page's files grouped by version; None on 404/410."""
         page_url = urljoin(index_url, canonicalize_name(name) + "/")
         now = time.time()
         cached = self.cache.get(page_url) if self.cache else None
         if self.offline:
             if cached is None:
                 raise IndexUnavailable(f"--offline: {name} from {redact(index_url)} is not cached")
-            return cached.files
+            return cached.releases
         if cached is not None and cached.fresh(now):
-            return cached.files
+            return cached.releases
         status, resp = self._fetch(page_url, cached.etag if cached else None)
         if status == 304 and cached is not None and self.cache is not None:
             max_age = _max_age(resp.headers.get("Cache-Control"))
-            return self.cache.touch(page_url, cached, now, max_age).files
+            return self.cache.touch(page_url, cached, now, max_age).releases
         if status in (404, 410):
             return None
         if status != 200:
             raise IndexUnavailable(f"{redact(page_url)}: HTTP {status}")
         ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
-            files = parse_json_page(resp.content, page_url)
-        elif "html" in ctype or not ctype:
-            files = parse_html_page(resp.content)
-        else:
-            raise IndexUnavailable(f"{redact(page_url)}: unexpected content type {ctype!r}")
+        etag, max_age = resp.headers.get("ETag"), _max_age(resp.headers.get("Cache-Control"))
+        body = resp.content
+        del resp  # only the grouped form is kept: a big page's bytes go now
+        with self._parsing:  # two pages at a time: parsed together, big pages cost memory
+            if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
+                releases = parse_json_page(body, page_url)
+            elif "html" in ctype or not ctype:
+                releases = group_files(parse_html_page(body))
+            else:
+                raise IndexUnavailable(f"{redact(page_url)}: unexpected content type {ctype!r}")
+            del body
         if self.cache is not None:
-            entry = CacheEntry(
-                files=files,
-                etag=resp.headers.get("ETag"),
-                fetched=now,
-                max_age=_max_age(resp.headers.get("Cache-Control")),
-            )
-            self.cache.put(page_url, entry)
-        return files
+            self.cache.put(page_url, CacheEntry(releases, etag, now, max_age))
+        return releases
 
     def project(self, name: str, index_urls: Iterable[str] | None = None) -> Project | None:
         """The union of ``name``'s files on every index (pip's behaviour); None if none has it."""
         urls = tuple(index_urls) if index_urls else self.index_urls
-        files: list[DistFile] = []
+        releases: dict[str, list[Row]] = {}
         found: list[str] = []
         for url in urls:
             page = self._page(url if url.endswith("/") else url + "/", name)
-            if page is not None:
-                files.extend(page)
-                found.append(redact(url))
+            if page is None:
+                continue
+            found.append(redact(url))
+            if not releases:
+                releases = page
+            else:
+                for version, rows in page.items():
+                    releases[version] = [*releases.get(version, ()), *rows]
         if not found:
             return None
-        return Project(name=name, releases=group_files(files), index_url=", ".join(found))
+        return Project(name=name, releases=releases, index_url=", ".join(found))
 
     def projects(
         self, requests_: Iterable[tuple[str, tuple[str, ...]]]

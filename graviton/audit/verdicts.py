@@ -59,19 +59,19 @@ def marker_skip_reason(marker: str, target: Target) -> str | None:
     return f"marker is false on {target} ({marker})"
 
 
-@lru_cache(maxsize=4096)
-def _specifier(text: str) -> SpecifierSet | None:
+@lru_cache(maxsize=8192)
+def _requires_python_admits(requires_python: str, python: str) -> bool:
     try:
-        return SpecifierSet(text)
+        spec = SpecifierSet(requires_python)
     except InvalidSpecifier:
-        return None  # pip ignores an invalid Requires-Python
+        return True  # pip ignores an invalid Requires-Python
+    return spec.contains(Version(python), prereleases=True)
 
 
 def python_allows(file: DistFile, target: Target) -> bool:
-    if not file.requires_python:
-        return True
-    spec = _specifier(file.requires_python)
-    return spec is None or spec.contains(Version(target.python_str), prereleases=True)
+    """pip's check with ``--python-version X.Y``: the file's Requires-Python admits X.Y."""
+    rp = file.requires_python
+    return not rp or _requires_python_admits(rp, target.python_str)
 
 
 @lru_cache(maxsize=65536)
@@ -116,7 +116,7 @@ def find_fix(pin_version: str, project: Project, target: Target, tagset: TagSet)
     for version in project.versions():
         if version <= pinned or (version.is_prerelease and not pinned.is_prerelease):
             continue
-        files = _usable(project.releases[str(version)], target, allow_yanked=False)
+        files = _usable(project.files(str(version)), target, allow_yanked=False)
         if _best_wheel(files, tagset) is not None:
             good.append(version)
     if not good:

@@ -17,8 +17,8 @@ PY311_228 = Target(python=(3, 11), libc_version=(2, 28))
 
 
 def project(name: str) -> Project:
-    files = parse_json_page((FIXTURES / f"{name}.json").read_bytes(), name)
-    return Project(name=name, releases=group_files(files), index_url="fixture")
+    releases = parse_json_page((FIXTURES / f"{name}.json").read_bytes(), name)
+    return Project(name=name, releases=releases, index_url="fixture")
 
 
 def pin(name: str, version: str | None, marker: str | None = None, url: str | None = None) -> Pin:
