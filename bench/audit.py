@@ -22,7 +22,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from pip_baseline import pip_command  # noqa: E402
+from pip_baseline import pip_command, pip_env  # noqa: E402
 
 from graviton.audit.model import Target  # noqa: E402
 
@@ -95,8 +95,8 @@ def main() -> int:
         subset = fh.name
     pip = pip_command(target, args.index_url, ["-r", subset])
     with tempfile.TemporaryDirectory() as pip_cache:
-        pip_env = {**os.environ, "PIP_CACHE_DIR": pip_cache}
-        pip_code, pip_s, pip_rss, _ = measure([*pip, "--cache-dir", pip_cache], pip_env)
+        env_pip = {**pip_env(), "PIP_CACHE_DIR": pip_cache}
+        pip_code, pip_s, pip_rss, _ = measure([*pip, "--cache-dir", pip_cache], env_pip)
     os.unlink(subset)
     pins = len(report["packages"])
     print(f"lock: {args.lock} ({pins} pins; {len(installable)} installable as wheels)")

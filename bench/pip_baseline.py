@@ -1,12 +1,14 @@
 """pip's own answer to "does this pin install on linux/aarch64?", the baseline for audit.
 
-pip is run in isolated mode (no config files, no PIP_* variables) against one index, with every
+pip is run with no configuration (PIP_CONFIG_FILE=/dev/null drops every config file, global
+ones included, which --isolated keeps; no PIP_* variables) against one index, with every
 platform tag graviton accepts listed explicitly (``--platform`` does not imply older manylinux
 levels), ``--only-binary=:all:`` so only a wheel counts, and ``--no-deps``.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -44,9 +46,20 @@ def pip_command(target: Target, index_url: str, requirements: Iterable[str]) -> 
     return [*cmd, *requirements]
 
 
+def pip_env() -> dict[str, str]:
+    """The environment without pip's configuration: no config file, no PIP_* variable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    return env
+
+
 def pip_finds_wheel(target: Target, index_url: str, requirement: str) -> bool:
     proc = subprocess.run(
-        pip_command(target, index_url, [requirement]), capture_output=True, text=True, timeout=600
+        pip_command(target, index_url, [requirement]),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=pip_env(),
     )
     return proc.returncode == 0
 

@@ -1,6 +1,8 @@
-"""`make demo`, shift part: a local moto server, the example cluster, then two shifts.
+"""`make demo`, AWS part: a local moto server, the example cluster, the savings, two shifts.
 
-1. `orders` moves from the x86 (m6i) to the Graviton (m6g) capacity provider in four steps.
+0. `graviton savings`: what moving the cluster's x86 capacity to Graviton saves, step by step.
+1. `orders` moves from the x86 (m6i) to the Graviton (m6g) capacity provider in four steps,
+   then `--finalize` drops the x86 provider from its strategy.
 2. `quotes` starts the same way; at 50% its p99-latency alarm goes to ALARM during the bake and
    graviton rolls it back to the last good step, 25%.
 
@@ -45,7 +47,9 @@ def fire_alarm_at(url: str, service: str, alarm: str, step: str) -> threading.Th
 
     def watch() -> None:
         for _ in range(600):
-            tags = {t["key"]: t["value"] for t in ecs.list_tags_for_resource(resourceArn=arn)["tags"]}
+            tags = {
+                t["key"]: t["value"] for t in ecs.list_tags_for_resource(resourceArn=arn)["tags"]
+            }
             if tags.get("graviton:phase") == "baking" and tags.get("graviton:step") == step:
                 time.sleep(1)
                 cw.set_alarm_state(
@@ -69,6 +73,9 @@ def main() -> int:
             f"Graviton provider {names['arm_provider']} (ASG {names['arm_asg']}, m6g); "
             "services orders and quotes on x86, 4 tasks each; alarms in OK"
         )
+        say("graviton savings: the business case, priced from the shipped on-demand table")
+        graviton("savings", "--cluster", "prod", "--endpoint-url", url, "--plan")
+
         common = ["--cluster", "prod", "--endpoint-url", url, "--step", "25"]
         common += ["--bake", BAKE, "--poll", POLL]
         with TaskPlacer(url, REGION, "prod", ["orders", "quotes"], 0.1):
@@ -78,6 +85,17 @@ def main() -> int:
             say("shift 1: orders, 0% -> 25% -> 50% -> 75% -> 100% Graviton")
             alarms = [a for n in names["alarms"]["orders"] for a in ("--alarm", n)]
             first = graviton("shift", *common, "--service", "orders", *alarms)
+            say("orders is at 100% Graviton: finalize drops the x86 provider from its strategy")
+            final = graviton(
+                "shift",
+                "--cluster",
+                "prod",
+                "--service",
+                "orders",
+                "--endpoint-url",
+                url,
+                "--finalize",
+            )
             graviton("status", "--cluster", "prod", "--service", "orders", "--endpoint-url", url)
 
             say("shift 2: quotes; its p99-latency alarm fires during the bake at 50%")
@@ -96,7 +114,7 @@ def main() -> int:
             f"orders exit {first} (0 = reached 100%); quotes exit {second} (1 = rolled back), "
             f"quotes weights now {weights}"
         )
-        return 0 if (first, second, back_to_25) == (0, 1, True) else 1
+        return 0 if (first, final, second, back_to_25) == (0, 0, 1, True) else 1
 
 
 if __name__ == "__main__":
