@@ -294,4 +294,4 @@ def _short(exc: BaseException) -> str:
     """The useful tail of a urllib3 error: "...: [Errno 111] Connection refused'))"."""
     text = str(exc)
     m = re.search(r"\] ([^'\"\]]+)['\"]?\)*$", text)
-    return m[1] if m else text.splitlines()[0][:200]
+    return m[1].rstrip(")") if m else text.splitlines()[0][:200]
