@@ -531,3 +531,19 @@ def root_base(dockerfile: Dockerfile, stage: Stage) -> str:
             return stage.base
         seen.add(stage.index)
         stage = parent
+
+
+def check_all(
+    dockerfile: Dockerfile, stages: Sequence[Stage], lookup: ImageLookup | None
+) -> list[Finding]:
+    """GVD001-GVD005, the rules that read the Dockerfile itself; GVD001 (base images' indexes)
+    only when a ``lookup`` is given. Used by ``graviton build`` and ``graviton gate`` alike."""
+    found = [
+        *check_constant_platform(dockerfile, stages),
+        *check_x86_downloads(dockerfile, stages),
+        *check_platform_args(dockerfile),
+        *check_curl_fail(dockerfile),
+    ]
+    if lookup is not None:
+        found += check_base_images(dockerfile, stages, lookup)
+    return found

@@ -87,11 +87,7 @@ def dockerfile_findings(
     stages = df.reachable(parsed, item.target)
     lookup = lookup or (lambda image: check_image(image, platforms, check_configs=False))
     findings = [
-        *df.check_constant_platform(parsed, stages),
-        *df.check_x86_downloads(parsed, stages),
-        *df.check_platform_args(parsed),
-        *df.check_curl_fail(parsed),
-        *df.check_base_images(parsed, stages, lookup),
+        *df.check_all(parsed, stages, lookup),
         *_requirements_findings(parsed, item.context, stages),
     ]
     return sorted(findings, key=lambda f: (f.path or "", f.line or 0, f.rule))

@@ -147,17 +147,8 @@ def dockerfile_findings(
         raise InputError(f"cannot read the Dockerfile: {reason}", path=display) from None
     parsed = df.parse(text, display)
     stages = df.reachable(parsed)
-    found = [
-        *df.check_constant_platform(parsed, stages),
-        *df.check_x86_downloads(parsed, stages),
-        *df.check_platform_args(parsed),
-        *df.check_curl_fail(parsed),
-    ]
-    if request.base_images:
-        found += df.check_base_images(
-            parsed, stages, lambda image: read(image, request.platforms, False)
-        )
-    return found
+    lookup = (lambda image: read(image, request.platforms, False)) if request.base_images else None
+    return df.check_all(parsed, stages, lookup)
 
 
 def _from_finding(finding: Finding, display: str) -> Check:
