@@ -17,8 +17,8 @@ import re
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cache
 from html.parser import HTMLParser
@@ -35,8 +35,9 @@ from graviton.errors import ServiceUnavailable
 PYPI = "https://pypi.org/simple/"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 DEFAULT_MAX_AGE = 600  # seconds, when the index sends no Cache-Control
+BIG_PAGE = 256 * 1024  # bytes of JSON above which a page is parsed in a worker process
 
 
 class IndexUnavailable(ServiceUnavailable):
@@ -55,27 +56,45 @@ class DistFile(NamedTuple):
         return self.filename.endswith(".whl")
 
 
-Row = Sequence[Any]  # [filename, requires_python, yanked]: a DistFile as stored in the cache
+Packed = str  # one release's files: "filename\trequires-python\tyanked" rows joined by "\n"
+
+
+def pack(files: Iterable[DistFile]) -> Packed:
+    return "\n".join(_row(f.filename, f.requires_python, f.yanked) for f in files)
+
+
+def _row(filename: str, requires_python: str | None, yanked: object) -> str:
+    rp = (requires_python or "").replace("\t", " ").replace("\n", " ")
+    return f"{filename}\t{rp}\t{'y' if yanked else ''}"
+
+
+def unpack(packed: Packed) -> tuple[DistFile, ...]:
+    out = []
+    for line in packed.split("\n"):
+        filename, rp, yanked = line.split("\t")
+        out.append(DistFile(filename, rp or None, bool(yanked)))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
 class Project:
     """A project's files on one or more indexes, grouped by normalised version.
 
-    Rows stay plain lists until a version is asked for: a verdict reads one or two releases of a
-    project that may list thousands of files.
+    Each release is kept packed in one string until it is asked for: a verdict reads one or two
+    releases of a project that may list thousands of files, and strings are cheap to cache,
+    load and pass between processes.
     """
 
     name: str
-    releases: Mapping[str, Sequence[Row]]  # str(Version) -> rows
+    releases: Mapping[str, Packed]  # str(Version) -> packed files
     index_url: str  # the index (credentials removed) that answered; several joined by ", "
 
     def versions(self) -> list[Version]:
         return sorted(Version(v) for v in self.releases)
 
     def files(self, version: str) -> tuple[DistFile, ...]:
-        rows = self.releases.get(normal_version(version) or version, ())
-        return tuple(DistFile(r[0], r[1], bool(r[2])) for r in rows)
+        packed = self.releases.get(normal_version(version) or version)
+        return unpack(packed) if packed else ()
 
 
 def redact(url: str) -> str:
@@ -117,17 +136,17 @@ def file_version(filename: str) -> str | None:
     return None  # .egg, .exe, .msi, .rpm: pip ignores them
 
 
-def group_files(files: Iterable[Row]) -> dict[str, list[Row]]:
-    grouped: dict[str, list[Row]] = {}
+def group_files(files: Iterable[DistFile]) -> dict[str, Packed]:
+    grouped: dict[str, list[DistFile]] = {}
     for f in files:
-        version = file_version(f[0])
-        if version is not None:  # stored as the cache stores it: a plain list
-            grouped.setdefault(version, []).append([f[0], f[1], bool(f[2])])
-    return grouped
+        version = file_version(f.filename)
+        if version is not None:
+            grouped.setdefault(version, []).append(f)
+    return {v: pack(fs) for v, fs in grouped.items()}
 
 
-def parse_json_page(data: bytes | str, page_url: str) -> dict[str, list[Row]]:
-    """PEP 691 (``{"meta": {"api-version": "1.x"}, "files": [...]}``) to rows grouped by version.
+def parse_json_page(data: bytes | str, page_url: str) -> dict[str, Packed]:
+    """PEP 691 (``{"meta": {"api-version": "1.x"}, "files": [...]}``) to releases by version.
 
     One pass and no intermediate objects: PyPI's pages for popular projects list thousands of
     files and this loop is the audit's hot path.
@@ -137,19 +156,19 @@ def parse_json_page(data: bytes | str, page_url: str) -> dict[str, list[Row]]:
         meta = doc.get("meta") or {}
         if not str(meta.get("api-version", "1.0")).startswith("1."):
             raise ValueError(f"unsupported api-version {meta.get('api-version')!r}")
-        grouped: dict[str, list[Row]] = {}
+        grouped: dict[str, list[str]] = {}
         for entry in doc["files"]:
             filename = entry["filename"]
             version = file_version(filename)
             if version is None:
                 continue
-            row = [filename, entry.get("requires-python") or None, bool(entry.get("yanked"))]
+            row = _row(filename, entry.get("requires-python"), entry.get("yanked"))
             rows = grouped.get(version)
             if rows is None:
                 grouped[version] = [row]
             else:
                 rows.append(row)
-        return grouped
+        return {v: "\n".join(rows) for v, rows in grouped.items()}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise IndexUnavailable(f"{redact(page_url)}: malformed PEP 691 answer ({exc})") from None
 
@@ -205,7 +224,7 @@ def _max_age(cache_control: str | None) -> int:
 
 @dataclass(frozen=True)
 class CacheEntry:
-    releases: dict[str, list[Row]]
+    releases: dict[str, Packed]
     etag: str | None
     fetched: float
     max_age: int
@@ -283,6 +302,7 @@ class IndexClient:
         backoff: float = 0.5,
         workers: int = 16,
         session: Any = None,
+        parse_processes: int = min(2, os.cpu_count() or 1),
     ) -> None:
         self.index_urls = tuple(u if u.endswith("/") else u + "/" for u in index_urls)
         if not self.index_urls:
@@ -296,6 +316,8 @@ class IndexClient:
         self._session = session
         self._lock = threading.Lock()
         self._parsing = threading.BoundedSemaphore(2)
+        self.parse_processes = parse_processes
+        self._pool: ProcessPoolExecutor | None = None
         self.requests_made = 0
 
     # -- HTTP -----------------------------------------------------------------------------------
@@ -342,7 +364,7 @@ class IndexClient:
         )
 
     # -- one page -------------------------------------------------------------------------------
-    def _page(self, index_url: str, name: str) -> dict[str, list[Row]] | None:
+    def _page(self, index_url: str, name: str) -> dict[str, Packed] | None:
         """The page's files grouped by version; None on 404/410."""
         page_url = urljoin(index_url, canonicalize_name(name) + "/")
         now = time.time()
@@ -367,7 +389,7 @@ class IndexClient:
         del resp  # only the grouped form is kept: a big page's bytes go now
         with self._parsing:  # two pages at a time: parsed together, big pages cost memory
             if ctype == JSON_TYPE or ctype.endswith("+json") or ctype == "application/json":
-                releases = parse_json_page(body, page_url)
+                releases = self._parse_json(body, page_url)
             elif "html" in ctype or not ctype:
                 releases = group_files(parse_html_page(body))
             else:
@@ -377,10 +399,33 @@ class IndexClient:
             self.cache.put(page_url, CacheEntry(releases, etag, now, max_age))
         return releases
 
+    def _parse_json(self, body: bytes, page_url: str) -> dict[str, Packed]:
+        """Big pages are parsed in a worker process, so parsing runs on the second core while
+        this process keeps downloading (both are CPU work under one GIL otherwise)."""
+        if len(body) < BIG_PAGE or self.parse_processes < 1:
+            return parse_json_page(body, page_url)
+        with self._lock:
+            if self._pool is None:
+                import multiprocessing
+
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.parse_processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                )
+            pool = self._pool
+        return pool.submit(parse_json_page, body, page_url).result()
+
+    def close(self) -> None:
+        """Stop the parsing processes, if any were started."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
     def project(self, name: str, index_urls: Iterable[str] | None = None) -> Project | None:
         """The union of ``name``'s files on every index (pip's behaviour); None if none has it."""
         urls = tuple(index_urls) if index_urls else self.index_urls
-        releases: dict[str, list[Row]] = {}
+        releases: dict[str, Packed] = {}
         found: list[str] = []
         for url in urls:
             page = self._page(url if url.endswith("/") else url + "/", name)
@@ -390,8 +435,9 @@ class IndexClient:
             if not releases:
                 releases = page
             else:
-                for version, rows in page.items():
-                    releases[version] = [*releases.get(version, ()), *rows]
+                for version, packed in page.items():
+                    have = releases.get(version)
+                    releases[version] = f"{have}\n{packed}" if have else packed
         if not found:
             return None
         return Project(name=name, releases=releases, index_url=", ".join(found))
@@ -413,6 +459,8 @@ class IndexClient:
                 for fut in futures:
                     fut.cancel()
                 raise
+            finally:
+                self.close()
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -139,3 +139,18 @@ def test_file_version(name: str, version: str | None) -> None:
 def test_html_parser_reads_anchor_text_when_href_has_no_name() -> None:
     files = parse_html_page('<a href="/dl?id=3">pkg-1.0-py3-none-any.whl</a>')
     assert files[0].filename == "pkg-1.0-py3-none-any.whl"
+
+
+def test_big_pages_are_parsed_in_a_worker_process(
+    index: IndexServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import graviton.audit.index as ix
+
+    monkeypatch.setattr(ix, "BIG_PAGE", 0)
+    in_process = IndexClient([index.url], parse_processes=0).project("numpy")
+    client = IndexClient([index.url], parse_processes=1)
+    got = {name: p for name, _, p in client.projects([("numpy", ()), ("malformed", ())][:1])}
+    assert client._pool is None  # closed after the batch
+    assert got["numpy"] == in_process
+    with pytest.raises(IndexUnavailable, match="malformed"):
+        IndexClient([index.url], parse_processes=1).project("malformed")
