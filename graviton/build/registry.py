@@ -36,6 +36,10 @@ LOOPBACK = ("localhost", "127.0.0.1", "[::1]", "::1")
 USER_AGENT = "graviton (+https://github.com/graviton)"
 
 
+class RegistryUnreachable(ServiceUnavailable):
+    """No answer at all (DNS, connection, timeout): nothing is known about the image."""
+
+
 class NotFound(GravitonError):
     """The registry answered, and the image (or blob) is not there: a verification failure."""
 
@@ -217,7 +221,7 @@ class RegistryReader:
         try:
             return self._session.get(url, headers=headers, timeout=self._timeout)
         except requests.RequestException as exc:
-            raise ServiceUnavailable(f"registry unreachable: {url}: {_short(exc)}") from None
+            raise RegistryUnreachable(f"registry unreachable: {url}: {_short(exc)}") from None
 
     def _user_credentials(self, ref: ImageRef) -> tuple[str, str] | None:
         if self._credentials:
@@ -264,7 +268,9 @@ class RegistryReader:
         try:
             resp = self._session.get(realm, params=params, auth=creds, timeout=self._timeout)
         except requests.RequestException as exc:
-            raise ServiceUnavailable(f"token service unreachable: {realm}: {_short(exc)}") from None
+            raise RegistryUnreachable(
+                f"token service unreachable: {realm}: {_short(exc)}"
+            ) from None
         if resp.status_code in (401, 403):
             raise ServiceUnavailable(
                 f"{ref}: the token service refused access ({resp.status_code}); "

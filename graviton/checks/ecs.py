@@ -23,9 +23,13 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warning: bool = False  # passed, but could not be proven (said so in ``detail``)
 
     def to_json(self) -> dict[str, Any]:
-        return {"check": self.name, "ok": self.ok, "detail": self.detail}
+        out: dict[str, Any] = {"check": self.name, "ok": self.ok, "detail": self.detail}
+        if self.warning:
+            out["warning"] = True
+        return out
 
 
 def is_graviton(instance_type: str) -> bool:

@@ -112,6 +112,12 @@ format_option = click.option(
     show_default=True,
     help="An alarm with INSUFFICIENT_DATA fails the step, pauses the bake, or passes.",
 )
+@click.option(
+    "--strict-images",
+    is_flag=True,
+    help="Fail (exit 3) when an image's registry does not answer, instead of warning that the "
+    "image is unverified.",
+)
 @click.option("--lock-table", help="DynamoDB table for a per-service lease.")
 @click.option("--finalize", is_flag=True, help="After 100%: drop the x86 provider.")
 @click.option(
@@ -136,6 +142,7 @@ def shift(
     dry_run: bool,
     rollback_to: str,
     on_insufficient_data: str,
+    strict_images: bool,
     lock_table: str | None,
     finalize: bool,
     scale_in_x86: bool,
@@ -173,6 +180,7 @@ def shift(
         dry_run=dry_run,
         rollback_to=rollback_to,
         on_insufficient_data=on_insufficient_data,
+        strict_images=strict_images,
         lock_table=lock_table,
         finalize=finalize,
         scale_in_x86=scale_in_x86,

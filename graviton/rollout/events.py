@@ -76,7 +76,8 @@ class Event:
         who = f"{self.service}: " if self.service else ""
         k = self.kind
         if k == "check":
-            return f"check {'ok  ' if d['ok'] else 'FAIL'} {d['check']}: {d['detail']}"
+            label = "FAIL" if not d["ok"] else "WARN" if d.get("warning") else "ok  "
+            return f"check {label} {d['check']}: {d['detail']}"
         if k == "plan":
             steps = " -> ".join(f"{s}%" for s in [d["start"], *d["steps"]])
             alarms = ", ".join(d["alarms"]) or "none"

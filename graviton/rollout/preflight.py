@@ -76,7 +76,13 @@ def _provider_infos(clients: Clients, names: Sequence[str]) -> list[ProviderInfo
     return out
 
 
-def image_checks(clients: Clients, task_definition: dict[str, Any]) -> list[Check]:
+def image_checks(
+    clients: Clients, task_definition: dict[str, Any], strict_images: bool = False
+) -> list[Check]:
+    """Every container image must hold linux/amd64 and linux/arm64. An image whose registry
+    does not answer from here is reported unverified (a warning), unless ``strict_images``:
+    then it is an error (exit 3). Missing platforms and missing images always fail."""
+    from graviton.build.registry import RegistryUnreachable
     from graviton.checks.image import check_image
 
     out = []
@@ -84,8 +90,11 @@ def image_checks(clients: Clients, task_definition: dict[str, Any]) -> list[Chec
         name = f"image {container}"
         try:
             result = check_image(image, ecr_client=clients("ecr"))
-        except ImportError:
-            out.append(Check(name, False, f"{image}: no reader for this registry yet"))
+        except RegistryUnreachable as exc:
+            if strict_images:
+                raise
+            detail = f"{image}: UNVERIFIED, {exc}; prove it where the registry answers: "
+            out.append(Check(name, True, detail + f"graviton verify {image}", warning=True))
             continue
         except Exception as exc:
             module = type(exc).__module__.split(".")[0]
@@ -108,6 +117,7 @@ def preflight(
     alarms: Sequence[str],
     on_insufficient_data: str,
     emit: Callable[[Check], None] = lambda c: None,
+    strict_images: bool = False,
 ) -> Target:
     """Run every check (reads only); raise :class:`PreflightError` with the first failure's
     one-line reason. Each check is passed to ``emit`` as it is made."""
@@ -149,7 +159,7 @@ def preflight(
     arm_types = next(i.types for i in infos if i.name == arm)
     task_definition = ecs.task_definition(service.task_definition)
     add(check_task_definition(task_definition, list(service.placement_constraints), arm_types))
-    add(image_checks(clients, task_definition))
+    add(image_checks(clients, task_definition, strict_images))
     watched = tuple(alarms) or tuple(
         (service.deployment_configuration.get("alarms") or {}).get("alarmNames") or ()
     )

@@ -48,6 +48,7 @@ class ShiftRequest:
     lock_table: str | None = None
     finalize: bool = False
     scale_in_x86: bool = False
+    strict_images: bool = False  # an image whose registry does not answer fails preflight
 
 
 @dataclass
@@ -113,6 +114,7 @@ class Runner:
                     alarms=req.alarms,
                     on_insufficient_data=req.on_insufficient_data,
                     emit=self._check_reporter(name),
+                    strict_images=req.strict_images,
                 )
             )
         plans = [self._plan(t) for t in targets]
