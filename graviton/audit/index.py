@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import BrokenExecutor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cache
 from html.parser import HTMLParser
@@ -37,6 +37,7 @@ JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
 CACHE_FORMAT = 3
 DEFAULT_MAX_AGE = 600  # seconds, when the index sends no Cache-Control
+DEFAULT_JOBS = 6  # requests in flight: each holds its page (up to ~7 MB on PyPI) in memory
 BIG_PAGE = 256 * 1024  # bytes of JSON above which a page is parsed in a worker process
 
 
@@ -145,32 +146,72 @@ def group_files(files: Iterable[DistFile]) -> dict[str, Packed]:
     return {v: pack(fs) for v, fs in grouped.items()}
 
 
+_DECODER = json.JSONDecoder()
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _skip(text: str, i: int, expected: str) -> int:
+    i = _WS.match(text, i).end()  # type: ignore[union-attr]
+    if text[i : i + 1] != expected:
+        raise ValueError(f"expected {expected!r} at offset {i}")
+    return _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+
+
 def parse_json_page(data: bytes | str, page_url: str) -> dict[str, Packed]:
     """PEP 691 (``{"meta": {"api-version": "1.x"}, "files": [...]}``) to releases by version.
 
-    One pass and no intermediate objects: PyPI's pages for popular projects list thousands of
-    files and this loop is the audit's hot path.
+    The ``files`` array is decoded one entry at a time (the C scanner behind ``raw_decode``), so
+    a 7 MB page never becomes 7 MB of dicts at once: memory holds the text and one entry.
     """
     try:
-        doc = json.loads(data)
-        meta = doc.get("meta") or {}
-        if not str(meta.get("api-version", "1.0")).startswith("1."):
-            raise ValueError(f"unsupported api-version {meta.get('api-version')!r}")
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
         grouped: dict[str, list[str]] = {}
-        for entry in doc["files"]:
-            filename = entry["filename"]
-            version = file_version(filename)
-            if version is None:
-                continue
-            row = _row(filename, entry.get("requires-python"), entry.get("yanked"))
-            rows = grouped.get(version)
-            if rows is None:
-                grouped[version] = [row]
+        meta: Any = {}
+        seen_files = False
+        i = _skip(text, 0, "{")
+        while text[i : i + 1] != "}":
+            key, i = _DECODER.raw_decode(text, i)
+            i = _skip(text, i, ":")
+            if key == "files":
+                seen_files = True
+                i = _skip(text, i, "[")
+                while text[i : i + 1] != "]":
+                    entry, i = _DECODER.raw_decode(text, i)
+                    _add_entry(grouped, entry)
+                    i = _WS.match(text, i).end()  # type: ignore[union-attr]
+                    if text[i : i + 1] == ",":
+                        i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+                i += 1
             else:
-                rows.append(row)
+                value, i = _DECODER.raw_decode(text, i)
+                if key == "meta":
+                    meta = value
+            i = _WS.match(text, i).end()  # type: ignore[union-attr]
+            if text[i : i + 1] == ",":
+                i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+        if _WS.match(text, i + 1).end() != len(text):  # type: ignore[union-attr]
+            raise ValueError("data after the JSON object")
+        if not seen_files:
+            raise KeyError("files")
+        version = str((meta or {}).get("api-version", "1.0"))
+        if not version.startswith("1."):
+            raise ValueError(f"unsupported api-version {version!r}")
         return {v: "\n".join(rows) for v, rows in grouped.items()}
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
         raise IndexUnavailable(f"{redact(page_url)}: malformed PEP 691 answer ({exc})") from None
+
+
+def _add_entry(grouped: dict[str, list[str]], entry: Any) -> None:
+    filename = entry["filename"]
+    version = file_version(filename)
+    if version is None:
+        return
+    row = _row(filename, entry.get("requires-python"), entry.get("yanked"))
+    rows = grouped.get(version)
+    if rows is None:
+        grouped[version] = [row]
+    else:
+        rows.append(row)
 
 
 class _AnchorParser(HTMLParser):
@@ -300,7 +341,7 @@ class IndexClient:
         timeout: float = 15.0,
         retries: int = 3,
         backoff: float = 0.5,
-        workers: int = 16,
+        workers: int = DEFAULT_JOBS,
         session: Any = None,
         parse_processes: int = min(2, os.cpu_count() or 1),
     ) -> None:
@@ -401,19 +442,22 @@ class IndexClient:
 
     def _parse_json(self, body: bytes, page_url: str) -> dict[str, Packed]:
         """Big pages are parsed in a worker process, so parsing runs on the second core while
-        this process keeps downloading (both are CPU work under one GIL otherwise)."""
-        if len(body) < BIG_PAGE or self.parse_processes < 1:
+        this process keeps downloading (both are CPU work under one GIL otherwise). Any trouble
+        with the workers falls back to parsing here: the pool only ever buys speed."""
+        if len(body) < BIG_PAGE or self.parse_processes < 1 or not _spawn_safe():
             return parse_json_page(body, page_url)
         with self._lock:
             if self._pool is None:
                 import multiprocessing
 
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self.parse_processes,
-                    mp_context=multiprocessing.get_context("spawn"),
-                )
+                context = multiprocessing.get_context("spawn")  # no fork from a threaded process
+                self._pool = ProcessPoolExecutor(self.parse_processes, mp_context=context)
             pool = self._pool
-        return pool.submit(parse_json_page, body, page_url).result()
+        try:
+            return pool.submit(parse_json_page, body, page_url).result()
+        except (BrokenExecutor, OSError, RuntimeError):
+            self.parse_processes = 0
+            return parse_json_page(body, page_url)
 
     def close(self) -> None:
         """Stop the parsing processes, if any were started."""
@@ -461,6 +505,17 @@ class IndexClient:
                 raise
             finally:
                 self.close()
+
+
+def _spawn_safe() -> bool:
+    """A spawned worker re-imports ``__main__``; that works for a module or a script file, not
+    for code read from stdin or typed into a REPL."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    path = getattr(main, "__file__", None)
+    return spec is not None or (path is not None and os.path.isfile(path))
 
 
 def _short(text: str, limit: int = 160) -> str:

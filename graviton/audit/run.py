@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graviton.audit import sources
-from graviton.audit.index import PYPI, IndexClient, PageCache, Project, redact
+from graviton.audit.index import DEFAULT_JOBS, PYPI, IndexClient, PageCache, Project, redact
 from graviton.audit.model import Finding, Ignore, Manifest, Pin, Report, Target, Verdict
 from graviton.audit.platforms import TagSet
 from graviton.audit.verdicts import judge, marker_skip_reason
@@ -35,7 +35,7 @@ class AuditRequest:
     ignores: tuple[Ignore, ...] = ()
     resolve: bool = True  # resolve unpinned inputs with pip-tools
     today: dt.date = field(default_factory=dt.date.today)
-    workers: int = 16
+    workers: int = DEFAULT_JOBS
     timeout: float = 15.0
 
 
@@ -130,8 +130,22 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> Report:
         for pin in manifest.pins:
             work.append((manifest, pin, indexes_for(request, manifest, pin)))
 
-    wanted = [(pin.key, urls) for _, pin, urls in work if pin.url is None and pin.version]
-    projects: dict[tuple[str, tuple[str, ...]], Project | None] = {}
+    # pins that need the index, grouped by the page that answers them; the others (direct
+    # references, unpinned lines, markers false on every target) are judged without it
+    pending: dict[tuple[str, tuple[str, ...]], list[Pin]] = {}
+    findings: list[Finding] = []
+    tagsets = {t: TagSet(t) for t in request.targets}
+
+    def decide(pin: Pin, urls: tuple[str, ...], project: Project | None) -> None:
+        label = ", ".join(redact(u) for u in urls)
+        for target in request.targets:
+            findings.append(judge(pin, target, project, tagsets[target], label))
+
+    for _, pin, urls in work:
+        if pin.url is None and pin.version:
+            pending.setdefault((pin.key, urls), []).append(pin)
+        else:
+            decide(pin, urls, None)
     client = IndexClient(
         (request.index_url or PYPI,),
         cache=PageCache(request.cache_dir) if request.cache_dir else None,
@@ -139,19 +153,12 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> Report:
         workers=request.workers,
         timeout=request.timeout,
     )
-    total = len(dict.fromkeys(wanted))
-    for done, (name, urls, project) in enumerate(client.projects(wanted), start=1):
-        projects[(name, urls)] = project
+    # each project is judged as it arrives and then dropped: memory holds a few pages, not 500
+    for done, (name, urls, project) in enumerate(client.projects(pending), start=1):
+        for pin in pending[(name, urls)]:
+            decide(pin, urls, project)
         if progress:
-            progress(done, total)
-
-    tagsets = {t: TagSet(t) for t in request.targets}
-    findings = []
-    for _, pin, urls in work:
-        project = projects.get((pin.key, urls))
-        label = ", ".join(redact(u) for u in urls)
-        for target in request.targets:
-            findings.append(judge(pin, target, project, tagsets[target], label))
+            progress(done, len(pending))
     findings, expired = apply_ignores(findings, request.ignores, request.today)
     findings.sort(
         key=lambda f: (

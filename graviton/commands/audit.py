@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from graviton import config as cfg
+from graviton.audit.index import DEFAULT_JOBS
 from graviton.audit.model import FAIL_ON_CHOICES, Ignore, Report, Target, Verdict
 from graviton.audit.platforms import (
     DEFAULT_PRESET,
@@ -191,7 +192,7 @@ _SHARED_OPTIONS = (
         "--jobs",
         "-j",
         type=click.IntRange(1, 64),
-        default=16,
+        default=DEFAULT_JOBS,
         show_default=True,
         help="Concurrent index requests.",
     ),
