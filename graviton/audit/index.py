@@ -312,8 +312,8 @@ class PageCache:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w") as fh:
-                json.dump(doc, fh, separators=(",", ":"))
+            with os.fdopen(fd, "w") as fh:  # dumps: json.dump to a file is the pure-Python encoder
+                fh.write(json.dumps(doc, separators=(",", ":")))
             os.replace(tmp, path)
         except OSError:  # a cache that cannot be written only costs speed
             if tmp is not None:
@@ -343,7 +343,7 @@ class IndexClient:
         backoff: float = 0.5,
         workers: int = DEFAULT_JOBS,
         session: Any = None,
-        parse_processes: int = min(2, os.cpu_count() or 1),
+        parse_processes: int = 0,
     ) -> None:
         self.index_urls = tuple(u if u.endswith("/") else u + "/" for u in index_urls)
         if not self.index_urls:

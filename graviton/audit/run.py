@@ -36,6 +36,9 @@ class AuditRequest:
     resolve: bool = True  # resolve unpinned inputs with pip-tools
     today: dt.date = field(default_factory=dt.date.today)
     workers: int = DEFAULT_JOBS
+    # worker processes for big pages: the CLI turns them on; a library caller opts in, since
+    # spawned workers re-import the caller's __main__ (which needs a __name__ guard)
+    parse_processes: int = 0
     timeout: float = 15.0
 
 
@@ -152,6 +155,7 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> Report:
         offline=request.offline,
         workers=request.workers,
         timeout=request.timeout,
+        parse_processes=request.parse_processes,
     )
     # each project is judged as it arrives and then dropped: memory holds a few pages, not 500
     for done, (name, urls, project) in enumerate(client.projects(pending), start=1):

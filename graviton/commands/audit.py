@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -250,6 +251,7 @@ def audit_request(
         ignores=tuple(ignore_list),
         resolve=not no_resolve,
         workers=jobs,
+        parse_processes=min(2, os.cpu_count() or 1),
     )
 
 
