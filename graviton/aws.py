@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from graviton.errors import ServiceUnavailable, UsageError
+from graviton.errors import ServiceUnavailable, UsageError, one_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -89,9 +89,3 @@ def aws_errors(action: str) -> Iterator[None]:
         raise ServiceUnavailable(f"{action}: {err.get('Code', 'error')}: {message}") from None
     except botocore.exceptions.BotoCoreError as exc:
         raise ServiceUnavailable(f"{action}: {one_line(str(exc))}") from None
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    """Whitespace folded and cut: an HTML error page must not become a multi-line message."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -8,6 +8,12 @@ Exit codes are shared by every subcommand:
 from __future__ import annotations
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """Whitespace folded and cut: an HTML error page must not become a multi-line message."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class GravitonError(Exception):
     """Base class: ``str(err)`` is the one-line message shown to the user."""
 

@@ -30,7 +30,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from graviton import __version__
-from graviton.errors import ServiceUnavailable
+from graviton.errors import ServiceUnavailable, one_line
 
 PYPI = "https://pypi.org/simple/"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -359,7 +359,6 @@ class IndexClient:
         self._parsing = threading.BoundedSemaphore(2)
         self.parse_processes = parse_processes
         self._pool: ProcessPoolExecutor | None = None
-        self.requests_made = 0
 
     # -- HTTP -----------------------------------------------------------------------------------
     def _http(self) -> Any:
@@ -387,8 +386,6 @@ class IndexClient:
             if attempt:
                 time.sleep(self.backoff * (2 ** (attempt - 1)))
             try:
-                with self._lock:
-                    self.requests_made += 1
                 resp = self._http().get(page_url, headers=headers, timeout=self.timeout)
             except requests.RequestException as exc:
                 last_error = type(exc).__name__ + (f": {exc}" if str(exc) else "")
@@ -401,7 +398,7 @@ class IndexClient:
                 continue
             return resp.status_code, resp
         raise IndexUnavailable(
-            f"{redact(page_url)}: {_short(last_error)} (after {self.retries + 1} attempts)"
+            f"{redact(page_url)}: {one_line(last_error, 160)} (after {self.retries + 1} attempts)"
         )
 
     # -- one page -------------------------------------------------------------------------------
@@ -516,11 +513,6 @@ def _spawn_safe() -> bool:
     spec = getattr(main, "__spec__", None)
     path = getattr(main, "__file__", None)
     return spec is not None or (path is not None and os.path.isfile(path))
-
-
-def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def default_cache_dir() -> Path:
