@@ -110,7 +110,7 @@ def target_for_image(image: str, default_python: tuple[int, int]) -> Target | No
 
 def target_for_dockerfile(path: Path, default_python: tuple[int, int]) -> Target:
     """The target of a Dockerfile's final stage, from the image it ultimately builds on."""
-    from graviton.build import dockerfile as df
+    from graviton.image import dockerfile as df
 
     try:
         text = path.read_text(encoding="utf-8")

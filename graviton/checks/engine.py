@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from graviton.build.model import Finding, Severity
 from graviton.errors import ServiceUnavailable
+from graviton.image.model import Finding, Severity
 
 BINFMT_DIR = Path("/proc/sys/fs/binfmt_misc")
 AARCH64_MAGIC = "7f454c460201010000000000000000000200b700"  # ELF64 LE, e_machine 0xb7
@@ -232,7 +232,7 @@ def engine_info() -> tuple[str, str, str]:
 
 
 def _docker(*args: str) -> subprocess.CompletedProcess[str]:
-    from graviton.build.buildx import docker_binary
+    from graviton.image.buildx import docker_binary
 
     return subprocess.run(
         [docker_binary(), *args], capture_output=True, text=True, timeout=60, check=False

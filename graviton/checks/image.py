@@ -4,7 +4,7 @@
 The decision (:func:`platforms_in`, :func:`judge`) is pure; reading the manifest is done by a
 :class:`ManifestReader`: ECR through the ECR API (``batch_get_image``, so ``--endpoint-url``
 reaches it), every other registry through the OCI distribution API
-(:mod:`graviton.build.registry`).
+(:mod:`graviton.image.registry`).
 """
 
 from __future__ import annotations
@@ -292,7 +292,7 @@ def check_image(
         if ref.ecr is not None and ecr_client is not None:
             reader = EcrReader(ecr_client)
         else:
-            from graviton.build.registry import RegistryReader  # the OCI distribution client
+            from graviton.image.registry import RegistryReader  # the OCI distribution client
 
             reader = RegistryReader(ecr_client=ecr_client)
     manifest = reader.get_manifest(ref)

@@ -1,4 +1,4 @@
-"""``graviton build`` and ``graviton verify``: flags in, :mod:`graviton.build.run` does the work,
+"""``graviton build`` and ``graviton verify``: flags in, :mod:`graviton.image.run` does the work,
 the result is rendered as text or JSON and sets the exit code.
 
 Exit codes: 0 built and proven; 1 a check, build, verification or smoke failure; 2 usage;
@@ -17,9 +17,11 @@ from typing import Any
 import click
 
 from graviton.aws import AwsOptions, aws_options
-from graviton.build.buildx import DEFAULT_PLATFORMS, BakeTarget, BuildRequest
-from graviton.build.model import Finding, Severity
-from graviton.build.run import (
+from graviton.checks.image import EcrReader, ImageRef, ManifestReader
+from graviton.errors import InputError, UsageError
+from graviton.image.buildx import DEFAULT_PLATFORMS, BakeTarget, BuildRequest
+from graviton.image.model import Finding, Severity
+from graviton.image.run import (
     DockerfileInput,
     Options,
     Outcome,
@@ -30,10 +32,8 @@ from graviton.build.run import (
     parse_duration,
     parse_platforms,
 )
-from graviton.build.run import verify as verify_image
-from graviton.build.smoke import DEFAULT_COMMAND, SmokeResult
-from graviton.checks.image import EcrReader, ImageRef, ManifestReader
-from graviton.errors import InputError, UsageError
+from graviton.image.run import verify as verify_image
+from graviton.image.smoke import DEFAULT_COMMAND, SmokeResult
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -127,7 +127,7 @@ def build(
         check_only=check_only,
     )
     if opts.smoke_command is not None:
-        from graviton.build.smoke import parse_command
+        from graviton.image.smoke import parse_command
 
         parse_command(opts.smoke_command)
     on_line = _progress_sink(fmt)
@@ -210,7 +210,7 @@ def verify_command(
     plats = parse_platforms(platforms, DEFAULT_PLATFORMS)
     timeout = parse_duration(smoke_timeout)
     if smoke_command is not None:
-        from graviton.build.smoke import parse_command
+        from graviton.image.smoke import parse_command
 
         parse_command(smoke_command)
         from graviton.checks.engine import engine_info
@@ -252,7 +252,7 @@ def _ecr_reader(image: str, aws: AwsOptions) -> ManifestReader | None:
     if ref.ecr is None:
         return None
     from graviton.aws import aws_errors
-    from graviton.build.registry import RegistryReader
+    from graviton.image.registry import RegistryReader
 
     opts = replace(aws, region=aws.region or ref.ecr[1])
     with aws_errors("ecr"):

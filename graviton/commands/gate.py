@@ -141,10 +141,10 @@ def gate(
     Exit codes: 0 pass, 1 a finding at or above --fail-on (or an expired ignore entry),
     2 usage or unreadable input, 3 the package index or a registry could not be read.
     """
-    from graviton.build.run import parse_platforms
     from graviton.checks.image import DEFAULT_REQUIRED
     from graviton.gate.run import GateRequest, ImageSpec, RegistryLookup
     from graviton.gate.run import gate as run_gate
+    from graviton.image.run import parse_platforms
 
     extra_outputs = [_write_spec(text) for text in writes]
     pyproject = cfg.find_pyproject(paths[0] if paths else None)

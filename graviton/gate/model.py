@@ -20,8 +20,8 @@ from enum import StrEnum
 from packaging.utils import canonicalize_name
 
 from graviton.audit.model import Ignore, Location, Report, Verdict
-from graviton.build.model import Severity
 from graviton.checks.image import ImageCheck
+from graviton.image.model import Severity
 
 IMAGE_PLATFORMS_RULE = "GVI001"  # the image index lacks a required platform, or an entry lies
 IMAGE_MISSING_RULE = "GVI002"  # the image is not in the registry
@@ -187,6 +187,6 @@ class GateReport:
 
 def rule_title(rule: str) -> str:
     """The short name of a Dockerfile or image rule (``GVD003`` -> ``hard-coded x86 download``)."""
-    from graviton.build.dockerfile import RULES
+    from graviton.image.dockerfile import RULES
 
     return {**RULES, **IMAGE_RULES}.get(rule, rule)

@@ -1,6 +1,6 @@
 """One gate run: find the inputs, audit the locks, check the Dockerfiles and the images, and
 return a :class:`~graviton.gate.model.GateReport`. Only wiring; every decision lives in the
-audit, :mod:`graviton.build.dockerfile`, :mod:`graviton.checks.image` and the gate's model.
+audit, :mod:`graviton.image.dockerfile`, :mod:`graviton.checks.image` and the gate's model.
 
 The Dockerfile rules are GVD001-GVD005. GVD006 (``pip install -r FILE`` whose pins do not
 install) is left to the gate's own audit, which reads every requirements file in the repository
@@ -15,9 +15,6 @@ from pathlib import Path
 
 from graviton.audit.model import Location, Report
 from graviton.audit.run import AuditRequest, Progress, apply_ignores, audit, input_files
-from graviton.build import dockerfile as df
-from graviton.build.model import Finding
-from graviton.build.registry import NotFound
 from graviton.checks.image import DEFAULT_REQUIRED, ImageCheck, ImageRef, check_image
 from graviton.errors import InputError
 from graviton.gate import discover
@@ -30,6 +27,9 @@ from graviton.gate.model import (
     check_sort_key,
     image_check,
 )
+from graviton.image import dockerfile as df
+from graviton.image.model import Finding
+from graviton.image.registry import NotFound
 
 ImageLookup = Callable[[str, Sequence[str], bool], ImageCheck]
 

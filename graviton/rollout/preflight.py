@@ -82,8 +82,8 @@ def image_checks(
     """Every container image must hold linux/amd64 and linux/arm64. An image whose registry
     does not answer from here is reported unverified (a warning), unless ``strict_images``:
     then it is an error (exit 3). Missing platforms and missing images always fail."""
-    from graviton.build.registry import RegistryUnreachable
     from graviton.checks.image import check_image
+    from graviton.image.registry import RegistryUnreachable
 
     out = []
     for container, image in container_images(task_definition):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.audit.index_server import IndexServer
-from tests.build.registry_server import RegistryServer
+from tests.image.registry_server import RegistryServer
 
 REPO = Path(__file__).resolve().parents[2]
 GRAVITON = [sys.executable, "-m", "graviton.cli"]

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from graviton.audit.model import Ignore, Location, Report, Target, Verdict
-from graviton.build.model import Severity
 from graviton.checks.image import ImageCheck, PlatformEntry
 from graviton.gate import discover
 from graviton.gate.model import (
@@ -19,6 +18,7 @@ from graviton.gate.model import (
     apply_check_ignores,
     image_check,
 )
+from graviton.image.model import Severity
 
 TODAY = dt.date(2026, 11, 27)
 

@@ -15,8 +15,8 @@ from packaging.markers import InvalidMarker, Marker
 from graviton.audit.index import redact
 from graviton.audit.model import Finding, Fix, Ignore, Pin, Report, Target, Verdict
 from graviton.audit.verdicts import marker_environment
-from graviton.build.model import Severity
 from graviton.gate.model import Check, CheckKind, GateReport, ImageResult, rule_title
+from graviton.image.model import Severity
 
 Renderable = Report | GateReport
 

@@ -275,8 +275,8 @@ def _check_result(judged: Judged, check: Check, rule_index: dict[str, int]) -> d
 def _gate_rules(judged: Judged) -> list[tuple[Rule, str]]:
     """Every Dockerfile and image rule (so a code-scanning UI can close fixed alerts), with the
     default level its severity has against ``fail_on``."""
-    from graviton.build.dockerfile import RULES as DOCKERFILE_RULES
     from graviton.gate.model import IMAGE_RULES
+    from graviton.image.dockerfile import RULES as DOCKERFILE_RULES
 
     threshold = judged.report.fail_on.severity
     ranks = {c.rule: c.rank for c in judged.checks}

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from graviton.audit.run import _display  # paths as every report shows them: cwd-relative
-from graviton.build import dockerfile as df
-from graviton.build.buildx import BakeTarget, BuildRequest, BuildResult, LineSink
-from graviton.build.model import Finding, Severity, has_errors
-from graviton.build.smoke import SmokeResult
 from graviton.checks.engine import EngineFacts
 from graviton.checks.image import ImageCheck, ImageRef, ManifestReader, check_image
 from graviton.errors import InputError, UsageError
+from graviton.image import dockerfile as df
+from graviton.image.buildx import BakeTarget, BuildRequest, BuildResult, LineSink
+from graviton.image.model import Finding, Severity, has_errors
+from graviton.image.smoke import SmokeResult
 
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$")
 
@@ -186,7 +186,7 @@ def verify(
     check = check_image(ref_text, platforms, ecr_client=ecr_client, reader=reader)
     results: list[SmokeResult] = []
     if smoke_command is not None and check.ok:
-        from graviton.build.smoke import smoke
+        from graviton.image.smoke import smoke
 
         run = runner or smoke
         ref = ImageRef.parse(ref_text)
@@ -255,7 +255,7 @@ def _pipeline(
     opts: Options,
     on_line: LineSink | None,
 ) -> Outcome:
-    from graviton.build import buildx
+    from graviton.image import buildx
 
     all_platforms = tuple(dict.fromkeys(p for _, spec, _ in items for p in spec.platforms))
     outcome = Outcome(platforms=all_platforms)
@@ -303,7 +303,7 @@ def _pipeline(
                 )
             )
         elif opts.smoke_command is not None and spec.tags and result.digest:
-            from graviton.build.smoke import smoke
+            from graviton.image.smoke import smoke
 
             ref = ImageRef.parse(spec.tags[0])
             image = f"{ref.registry}/{ref.repository}@{result.digest}"

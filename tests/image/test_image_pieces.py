@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from graviton.build import buildx, smoke
-from graviton.build.run import parse_build_args, parse_duration, parse_platforms
 from graviton.commands.build import load_images
 from graviton.errors import InputError, UsageError
+from graviton.image import buildx, smoke
+from graviton.image.run import parse_build_args, parse_duration, parse_platforms
 
 
 def test_build_args_are_an_argument_list() -> None:

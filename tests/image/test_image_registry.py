@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from graviton.build.registry import (
+from graviton.checks.image import ImageRef, check_image
+from graviton.errors import ServiceUnavailable
+from graviton.image.registry import (
     NotFound,
     RegistryReader,
     docker_credentials,
     parse_www_authenticate,
 )
-from graviton.checks.image import ImageRef, check_image
-from graviton.errors import ServiceUnavailable
-from tests.build.registry_server import TOKEN, RegistryServer
+from tests.image.registry_server import TOKEN, RegistryServer
 
 
 @pytest.fixture

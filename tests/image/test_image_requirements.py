@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from graviton.build.run import DockerfileInput, dockerfile_findings
 from graviton.checks.image import ImageCheck, Manifest, judge
+from graviton.image.run import DockerfileInput, dockerfile_findings
 
 PEP691 = "application/vnd.pypi.simple.v1+json"
 

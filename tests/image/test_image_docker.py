@@ -15,7 +15,7 @@ import requests
 
 from graviton.checks.engine import check_engine
 from graviton.checks.image import OCI_INDEX, check_image
-from tests.build.conftest import (
+from tests.image.conftest import (
     BUSYBOX_DOCKERFILE,
     BuiltImage,
     DockerEnv,

@@ -28,9 +28,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graviton.build.model import Finding, Severity
 from graviton.checks.image import ImageCheck
 from graviton.errors import InputError
+from graviton.image.model import Finding, Severity
 
 RULES = {
     "GVD001": "base image has no linux/arm64",

@@ -13,8 +13,8 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 
-from graviton.build.buildx import docker_binary
 from graviton.errors import UsageError
+from graviton.image.buildx import docker_binary
 
 DEFAULT_COMMAND = "uname -m"
 

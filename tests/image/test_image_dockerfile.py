@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from graviton.build import dockerfile as df
 from graviton.checks.image import Manifest, judge
+from graviton.image import dockerfile as df
 
 
 def rules(findings: list[df.Finding]) -> list[tuple[str, int | None]]:

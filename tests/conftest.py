@@ -1,0 +1,3 @@
+"""Suite-wide plugins."""
+
+pytest_plugins = ["tests.support.collect_guard"]
