@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from graviton.savings.mapping import Arch, architecture, graviton_counterpart
+from graviton.instances import Arch, architecture, graviton_counterpart
 from graviton.savings.pricing import PriceBook
 
 HOURS_PER_MONTH = Decimal(730)

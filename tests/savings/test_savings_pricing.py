@@ -12,7 +12,7 @@ from botocore.stub import ANY, Stubber
 
 import graviton.savings
 from graviton.errors import InputError
-from graviton.savings.mapping import Arch, architecture, graviton_counterpart
+from graviton.instances import Arch, architecture, graviton_counterpart
 from graviton.savings.pricing import (
     REGION_LOCATIONS,
     live_prices,

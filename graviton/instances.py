@@ -1,4 +1,5 @@
-"""Which Graviton instance type replaces an x86 one of the same size (pure).
+"""EC2 instance types: architecture, Graviton generation, and the Graviton type of the same size
+that replaces an x86 one (pure; one mapping for savings, capacity and validate).
 
 The rule AWS's own Graviton guide follows: same family letter (c/m/r), same size, the Graviton
 generation that matches the x86 one (5th and 6th generation -> 6g, 7th -> 7g, 8th -> 8g), the
@@ -62,6 +63,19 @@ class Arch(StrEnum):
     UNKNOWN = "unknown"
 
 
+class Generation(StrEnum):
+    """The Graviton processor generations, by the core each is built on."""
+
+    GRAVITON1 = "graviton1"  # a1: Cortex-A72, Armv8.0
+    GRAVITON2 = "graviton2"  # *6g, t4g: Neoverse N1, Armv8.2, no SVE
+    GRAVITON3 = "graviton3"  # *7g: Neoverse V1, Armv8.4, SVE (256-bit)
+    GRAVITON4 = "graviton4"  # *8g: Neoverse V2, Armv9.0, SVE2 (128-bit)
+
+
+# The family generation digit of a Graviton type -> its processor.
+_GENERATION_BY_DIGIT = {6: Generation.GRAVITON2, 7: Generation.GRAVITON3, 8: Generation.GRAVITON4}
+
+
 @dataclass(frozen=True)
 class Counterpart:
     """The answer for one instance type."""
@@ -108,6 +122,26 @@ def architecture(instance_type: str) -> Arch:
     if parsed.family in _GRAVITON_ONLY_FAMILIES or "g" in parsed.attrs:
         return Arch.ARM64
     return Arch.X86_64
+
+
+def generation(instance_type: str) -> Generation | None:
+    """The Graviton generation an instance type runs on; None for x86 or unknown types.
+
+    ``t4g`` is Graviton2 (its digit is the burstable line's, not the processor's)."""
+    parsed = _parse(instance_type)
+    if parsed is None or architecture(instance_type) is not Arch.ARM64:
+        return None
+    if parsed.family in _GRAVITON_ONLY_FAMILIES:
+        return Generation.GRAVITON1
+    if parsed.cls == "t" and parsed.gen == 4:
+        return Generation.GRAVITON2
+    return _GENERATION_BY_DIGIT.get(parsed.gen)
+
+
+def family_of(instance_type: str) -> str | None:
+    """``m6g`` for ``m6g.xlarge``; None when the name is not an instance type."""
+    parsed = _parse(instance_type)
+    return parsed.family if parsed else None
 
 
 def graviton_counterpart(instance_type: str) -> Counterpart:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from graviton.savings.mapping import GRAVITON_SIZES, Arch, architecture, graviton_counterpart
+from graviton.instances import GRAVITON_SIZES, Arch, architecture, graviton_counterpart
 
 
 @pytest.mark.parametrize(
@@ -118,3 +118,34 @@ def test_every_target_is_a_graviton_family_of_the_same_size() -> None:
                 assert target_size == size
                 assert family in GRAVITON_SIZES
                 assert architecture(match.graviton_type) is Arch.ARM64
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "expected"),
+    [
+        ("r6g.large", "graviton2"),
+        ("m6gd.xlarge", "graviton2"),
+        ("c6gn.large", "graviton2"),
+        ("t4g.micro", "graviton2"),
+        ("m7g.xlarge", "graviton3"),
+        ("c7gn.large", "graviton3"),
+        ("r8g.2xlarge", "graviton4"),
+        ("a1.large", "graviton1"),
+        ("m6i.xlarge", None),
+        ("t3.large", None),
+        ("not-a-type", None),
+    ],
+)
+def test_generation(instance_type: str, expected: str | None) -> None:
+    from graviton.instances import generation
+
+    found = generation(instance_type)
+    assert (found.value if found else None) == expected
+
+
+def test_family_of() -> None:
+    from graviton.instances import family_of
+
+    assert family_of("m6g.xlarge") == "m6g"
+    assert family_of("c7i-flex.large") == "c7i-flex"
+    assert family_of("nonsense") is None
