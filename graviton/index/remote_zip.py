@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from graviton.errors import one_line
 
@@ -234,7 +235,10 @@ class _Reader:
         self._spans.append((at, data))
         hit = self.cached(start, end)
         if hit is None:
-            raise _Stop(Status.HTTP_ERROR, f"the server sent other bytes than {start}-{end - 1}")
+            raise _Stop(
+                Status.HTTP_ERROR,
+                f"inspection failed: the server sent other bytes than {start}-{end - 1}",
+            )
         return hit
 
     def tail(self, length: int) -> tuple[int, bytes]:
@@ -250,12 +254,11 @@ class _Reader:
         import requests
 
         self.requests += 1
+        headers = {"Range": byte_range, "Accept-Encoding": "identity"}
         try:
-            resp = self.session.get(
-                self.url, headers={"Range": byte_range}, timeout=self.timeout, stream=True
-            )
+            resp = self.session.get(self.url, headers=headers, timeout=self.timeout, stream=True)
         except requests.RequestException as exc:
-            raise _Stop(Status.HTTP_ERROR, f"inspection failed: {one_line(str(exc))}") from exc
+            raise self._failed(exc) from exc
         try:
             self.requests += len(resp.history)
             if resp.status_code == 206:
@@ -281,9 +284,22 @@ class _Reader:
                 f"inspection failed: HTTP {resp.status_code} for a range of the wheel",
             )
         except requests.RequestException as exc:
-            raise _Stop(Status.HTTP_ERROR, f"inspection failed: {one_line(str(exc))}") from exc
+            raise self._failed(exc) from exc
         finally:
             resp.close()  # never drain the rest of a body we did not ask for
+
+    def _failed(self, exc: Exception) -> _Stop:
+        """One line without the URL (it may carry a token): what went wrong, and with which host."""
+        import requests
+
+        host = urlsplit(self.url).hostname or "the file host"
+        if isinstance(exc, requests.Timeout):
+            what = f"{host} did not answer within {self.timeout:g} s"
+        elif isinstance(exc, requests.ConnectionError):
+            what = f"could not read from {host} ({type(exc).__name__})"
+        else:
+            what = f"{type(exc).__name__} reading from {host}"
+        return _Stop(Status.HTTP_ERROR, f"inspection failed: {what}")
 
     def _body(self, resp: requests.Response, limit: int) -> bytes:
         """At most ``limit`` bytes of the body, counted as they arrive."""
@@ -318,7 +334,9 @@ def _directory(reader: _Reader, tail_bytes: int) -> list[_Entry]:
     at, tail = reader.tail(tail_bytes)
     size = reader.size if reader.size is not None else at + len(tail)
     pos = tail.rfind(_EOCD)
-    while pos >= 0 and pos + 22 + struct.unpack_from("<H", tail, pos + 20)[0] != len(tail):
+    while pos >= 0 and (
+        pos + 22 > len(tail) or pos + 22 + struct.unpack_from("<H", tail, pos + 20)[0] != len(tail)
+    ):
         pos = tail.rfind(_EOCD, 0, pos)
     if pos < 0:
         if at > 0 and len(tail) < 22 + 65535:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 import struct
 import threading
 import time
@@ -275,8 +276,23 @@ def test_http_errors_and_non_zips_are_incomplete(
     assert missing.status is Status.HTTP_ERROR and "HTTP 404" in missing.why
     url, _ = serve(server, b"<html>not a wheel</html>" * 100)
     assert inspect_wheel(url, session).status is Status.NOT_A_ZIP
-    refused = inspect_wheel("http://127.0.0.1:9/x.whl", session, timeout=2)
-    assert refused.status is Status.HTTP_ERROR and "\n" not in refused.why
+    refused = inspect_wheel("http://user:secret@127.0.0.1:9/x.whl?token=t0k", session, timeout=2)
+    assert refused.status is Status.HTTP_ERROR
+    assert refused.why == "inspection failed: could not read from 127.0.0.1 (ConnectionError)"
+    assert inspect_wheel(serve(server, b"PK\x05\x06")[0], session).status is Status.NOT_A_ZIP
+
+
+def test_a_file_host_that_does_not_answer_in_time(session: requests.Session) -> None:
+    silent = socket.socket()  # accepts the connection (backlog), never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    try:
+        port = silent.getsockname()[1]
+        result = inspect_wheel(f"http://127.0.0.1:{port}/x.whl", session, timeout=0.5)
+    finally:
+        silent.close()
+    assert result.status is Status.HTTP_ERROR and not result.complete
+    assert result.why == "inspection failed: 127.0.0.1 did not answer within 0.5 s"
 
 
 def test_unsupported_compression_is_incomplete(
