@@ -203,8 +203,8 @@ class _Reader:
     def _budget_stop(self, need: int, what: str) -> _Stop:
         return _Stop(
             Status.BUDGET,
-            f"inspection incomplete: read {self.bytes_read} bytes of budget {self.budget}"
-            f" ({what} needs {need} more)",
+            f"inspection incomplete: read {self.bytes_read} bytes of budget {self.budget};"
+            f" {what} needs {need} more",
         )
 
     def cached_prefix(self, start: int, end: int) -> bytes:
@@ -369,7 +369,7 @@ def _directory(reader: _Reader, tail_bytes: int) -> list[_Entry]:
         raise _Stop(
             Status.NOT_A_ZIP, "inspection failed: the central directory lies outside the file"
         )
-    data = reader.get(cd_offset, cd_offset + cd_size, f"the central directory ({cd_size} bytes)")
+    data = reader.get(cd_offset, cd_offset + cd_size, "the central directory")
     return _entries(data, count)
 
 

@@ -187,7 +187,8 @@ def test_a_zip64_wheel(
 
 def test_nearby_members_share_one_request(server: RangeServer, session: requests.Session) -> None:
     small = [
-        Member(f"demo/bin/t{i}", elf_header(EM_AARCH64) + filler(500), mode=0o755) for i in range(3)
+        Member(f"demo/bin/t{i}", elf_header(EM_AARCH64) + filler(3000), mode=0o755)
+        for i in range(3)
     ]
     data = wheel(
         [*small, Member("demo/blob.dat", filler(200_000))]
@@ -220,11 +221,16 @@ def test_budget_exceeded_is_incomplete_not_clean(
 def test_a_central_directory_larger_than_the_budget(
     server: RangeServer, session: requests.Session
 ) -> None:
-    members = [Member(f"demo/module_{i:05d}.py", b"x = 1\n") for i in range(2000)]
-    url, _ = serve(server, wheel(members))
+    data = wheel([Member(f"demo/module_{i:05d}.py", b"x = 1\n") for i in range(2000)])
+    (cd_size,) = struct.unpack_from("<I", data, data.rindex(b"PK\x05\x06") + 12)
+    url, _ = serve(server, data)
     result = inspect_wheel(url, session, budget=40_000)
     assert result.status is Status.BUDGET
-    assert "central directory" in result.why and result.bytes_read <= 40_000
+    assert result.why == (
+        f"inspection incomplete: read {result.bytes_read} bytes of budget 40000;"
+        f" the central directory needs {cd_size} more"
+    )
+    assert result.bytes_read <= 40_000 < cd_size
     assert result.heads == ()
 
 

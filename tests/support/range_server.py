@@ -24,6 +24,11 @@ class Hit:
     range: str | None
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client hanging up mid-body (as the inspection does) is not an error here
+
+
 class RangeServer:
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
@@ -89,7 +94,7 @@ class RangeServer:
                 with server._lock:
                     server.finished[path] = sent
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
