@@ -148,14 +148,14 @@ def may_be_native(path: str, mode: int | None) -> bool:
     Yes: a native suffix (``.so``, ``.so.N``, ``.dylib``, ``.pyd``, ``.dll``, ``.exe``, ``.bin``,
     ...), no suffix at all (``chromedriver_linux64``; not ``LICENSE``, ``README``...), or the
     executable bit with a suffix that is not a known text/data one. No: directories, anything in
-    ``*.dist-info/``, and suffixes such as ``.py``, ``.pyi``, ``.txt``, ``.json``.
+    a ``*.dist-info/`` or ``*.egg-info/`` folder (vendored ones too), and suffixes such as
+    ``.py``, ``.pyi``, ``.txt``, ``.json``.
     """
     if path.endswith("/"):
         return False
-    top = path.split("/", 1)[0]
-    if top.endswith(".dist-info"):
-        return False
-    name = path.rsplit("/", 1)[-1]
+    *folders, name = path.split("/")
+    if any(f.endswith((".dist-info", ".egg-info")) for f in folders):
+        return False  # metadata, also of vendored distributions
     if _NATIVE_SUFFIX.search(name):
         return True
     suffix = _SUFFIX.search(name)

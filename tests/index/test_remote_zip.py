@@ -344,6 +344,8 @@ def test_round_trip_for_a_cache(server: RangeServer, session: requests.Session) 
         ("pkg/", None, False),
         ("pkg-1.0.dist-info/RECORD", None, False),
         ("pkg-1.0.dist-info/licenses/COPYING", None, False),
+        ("pkg/_vendor/dep-2.0.dist-info/INSTALLER", None, False),
+        ("pkg/_vendor/old.egg-info/PKG-INFO", None, False),
     ],
 )
 def test_which_members_can_be_native(path: str, mode: int | None, expected: bool) -> None:
