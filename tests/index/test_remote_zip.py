@@ -366,3 +366,17 @@ def test_requests_can_run_in_parallel_threads(
     for t in threads:
         t.join()
     assert [r.complete for r in results] == [True] * 4
+
+
+def test_a_deflated_member_whose_first_read_inflates_short_is_read_further(
+    server: RangeServer, session: requests.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import graviton.index.remote_zip as remote_zip
+
+    monkeypatch.setattr(remote_zip, "PREFIX", 0)  # 64 compressed bytes never inflate to 64
+    data = wheel([Member("demo/tool_linux64", X86, deflate=True, mode=0o755)])
+    url, _ = serve(server, data)
+    result = inspect_wheel(url, session, tail_bytes=1024)
+    assert result.complete, result.why
+    assert result.heads[0].head == X86[:64]
+    assert result.requests >= 3  # the end, the first prefix, then the rest of the way
