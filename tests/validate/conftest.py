@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from tests.image.conftest import DockerEnv, docker_env  # noqa: F401 - the shared fixture
+from tests.savings.conftest import aws_env, moto, moto_url  # noqa: F401 - shared fixtures
 from tests.validate.wheels import build_wheel
 
 BASE_IMAGE = os.environ.get(
