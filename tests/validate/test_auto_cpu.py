@@ -3,6 +3,7 @@ the usage errors that stop ``graviton validate`` before anything runs."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from graviton.instances import Generation
 from graviton.validate.cluster import auto_generation, provider_types
 from tests.support.cluster import client
 from tests.support.moto_server import FAKE_CREDENTIALS
+from tests.validate.conftest import BASE_IMAGE
 
 REGION = "us-east-1"
 
@@ -114,3 +116,34 @@ def test_usage_errors_exit_2_with_one_line(args: list[str], message: str) -> Non
 def test_help_has_an_example() -> None:
     result = cli("--help")
     assert result.returncode == 0 and "graviton validate registry.example.com/app" in result.stdout
+
+
+@pytest.mark.docker
+def test_cpu_auto_runs_on_the_providers_oldest_generation(moto: str, validate_env: object) -> None:
+    """End to end: the provider's r6g + m7g types make the real arm64 image run on neoverse-n1."""
+    provider(moto, "arm", "m7g.large", ["m7g.large", "r6g.large"])
+    client("ecs", moto, REGION).create_cluster(clusterName="prod", capacityProviders=["arm"])
+    result = cli(
+        BASE_IMAGE,
+        "--cpu",
+        "auto",
+        "--cluster",
+        "prod",
+        "--provider",
+        "arm",
+        "--endpoint-url",
+        moto,
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    cpu = json.loads(result.stdout)["cpu"]
+    assert (cpu["generation"], cpu["qemu_cpu"], cpu["seen"]["sve"]) == (
+        "graviton2",
+        "neoverse-n1",
+        False,
+    )
+    assert (
+        cpu["source"]
+        == "capacity provider arm: m7g.large, r6g.large -> graviton2 (the oldest of them)"
+    )
