@@ -104,7 +104,7 @@ def text(report: Report) -> str:
         lines.append(f"{dist.status.value:<15} {_label(dist):<{width}}  {one_line(dist.detail)}")
     if report.run is not None:
         run = report.run
-        lines.append(f"{run.status.value:<15} --run {run.command!r}: {run.detail}")
+        lines.append(f"{run.status.value:<15} --run {run.command}: {run.detail}")
         if run.status is not Status.OK and run.tail:
             lines += [f"    | {line}" for line in run.tail.splitlines()[-10:]]
     lines.append(summary_line(report))
