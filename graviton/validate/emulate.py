@@ -54,11 +54,16 @@ def run_emulated(
             stdin=subprocess.DEVNULL,
         )
     except subprocess.TimeoutExpired as exc:
-        subprocess.run(
-            [docker, "rm", "--force", name], capture_output=True, timeout=60, check=False
-        )
+        _remove(docker, name)
         return Emulated(_decoded(exc.stdout), _decoded(exc.stderr), None)
+    except BaseException:  # Ctrl-C, SIGTERM: the container must not outlive graviton
+        _remove(docker, name)
+        raise
     return Emulated(proc.stdout, proc.stderr, proc.returncode)
+
+
+def _remove(docker: str, name: str) -> None:
+    subprocess.run([docker, "rm", "--force", name], capture_output=True, timeout=60, check=False)
 
 
 def _decoded(output: bytes | str | None) -> str:

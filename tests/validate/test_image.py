@@ -104,7 +104,7 @@ def test_hard_timeout_removes_the_container_and_is_an_error(test_image: Validate
     assert result.returncode == 3, result.stdout + result.stderr
     assert "graviton: error: --timeout 3s reached" in result.stderr
     left = subprocess.run(
-        ["docker", "ps", "-a", "--filter", "ancestor=" + test_image.ref, "--format", "{{.Names}}"],
+        ["docker", "ps", "-a", "--filter", "name=graviton-validate-", "--format", "{{.Names}}"],
         capture_output=True,
         text=True,
         check=True,
