@@ -36,6 +36,7 @@ class ProbeResults:
     seen: CpuSeen | None
     complete: bool  # the probe printed ``done``
     problems: tuple[str, ...]  # probe lines that could not be read
+    out_of_time: bool = False  # the probe's --timeout budget ran out before it had done it all
 
 
 def parse_lines(lines: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -222,4 +223,7 @@ def interpret(lines: Iterable[str], cpu: Generation, run_command: str | None) ->
         seen=seen,
         complete=complete,
         problems=tuple(problems),
+        out_of_time=any(
+            r.get("outcome") == "budget" for r in records if r["type"] in ("import", "run")
+        ),
     )

@@ -120,6 +120,8 @@ def _error(request: Request, outcome: Emulated, found: ProbeResults) -> str | No
         return f"the probe stopped (exit {outcome.exit_code}): {one_line(last)}"
     if found.problems:
         return found.problems[0]
+    if found.out_of_time:
+        return f"--timeout {request.timeout:g}s reached before every module was imported"
     if found.seen.machine not in ("aarch64", "arm64"):
         return f"the container runs on {found.seen.machine or 'an unknown CPU'}, not arm64"
     return mismatch(request.cpu, found.seen)

@@ -119,6 +119,8 @@ def test_budget_and_run_outcomes() -> None:
     found = interpret([*lines, line("done")], Generation.GRAVITON2, "pytest")
     assert found.distributions[0].status is Status.TIMEOUT
     assert found.run is not None and found.run.detail == "did not run: --timeout reached"
+    assert found.out_of_time  # validate reports it as not proven (exit 3), not as a result
+    assert not interpret(PROBE, Generation.GRAVITON2, None).out_of_time
     crashed = interpret(
         [CPU_LINE, line("run", outcome="signal", signal=4, tail="", seconds=1), line("done")],
         Generation.GRAVITON2,
