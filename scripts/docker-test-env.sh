@@ -19,7 +19,13 @@ STATE=${GRAVITON_DOCKER_STATE:-/var/lib/graviton-docker}
 BUSYBOX_DIR=${GRAVITON_BUSYBOX_DIR:-/var/cache/graviton/busybox}
 REGISTRY_ADDR=127.0.0.1:5000
 TRIXIE_PACKAGES=(docker.io containerd docker-buildx)
-BOOKWORM_PACKAGES=(docker.io qemu-user-static binfmt-support docker-registry curl)
+BOOKWORM_PACKAGES=(docker.io qemu-user-static binfmt-support docker-registry curl
+    mmdebstrap arch-test gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
+# a real arm64 CPython image (graviton validate's tests), built from Debian's packages, cached
+PYTHON_ARM64_DIR=${GRAVITON_PYTHON_ARM64_DIR:-/var/cache/graviton/python-arm64}
+PYTHON_ARM64_IMAGE=localhost:5000/graviton-test/python-arm64:3.11-bookworm
+# arm64 CPython headers for cross-compiling test extensions with aarch64-linux-gnu-gcc
+PYTHON_ARM64_DEV_DIR=${GRAVITON_PYTHON_ARM64_DEV_DIR:-/var/cache/graviton/python-arm64-dev}
 PLUGIN_DIR=/usr/local/lib/docker/cli-plugins
 ROOT="$PREFIX/root"
 DOCKER_PATH="$ROOT/usr/sbin:$ROOT/usr/bin:$ROOT/usr/libexec/docker:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -198,6 +204,46 @@ for arch in amd64 arm64; do
     fetch_unpack bookworm "$arch" "$BUSYBOX_DIR/$arch" "$BUSYBOX_DIR/$arch/bin/busybox" \
         busybox-static
 done
+
+# -- 7. an arm64 CPython image without Docker Hub: Debian bookworm's arm64 python3 + pip -------------
+# mmdebstrap runs the arm64 maintainer scripts under QEMU (~3-4 min); the rootfs tarball is cached in
+# $PYTHON_ARM64_DIR, so a fresh engine or registry only re-imports it. flock: one build at a time.
+python_image_ok() {
+    local repo=${PYTHON_ARM64_IMAGE#*/}
+    curl -fs -o /dev/null --max-time 5 \
+        -H 'Accept: application/vnd.oci.image.index.v1+json' \
+        -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+        -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+        "http://$REGISTRY_ADDR/v2/${repo%:*}/manifests/${repo##*:}"
+}
+mkdir -p "$PYTHON_ARM64_DIR"
+exec 9>"$PYTHON_ARM64_DIR/.lock"
+flock 9
+if [[ ! -s $PYTHON_ARM64_DIR/rootfs.tar ]]; then
+    mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+    mirror=${GRAVITON_DEBIAN_MIRROR:-${mirror:-http://deb.debian.org/debian}}
+    say "building the arm64 CPython rootfs with mmdebstrap from $mirror (a few minutes under QEMU)"
+    rm -f "$PYTHON_ARM64_DIR/rootfs.tar.part"
+    mmdebstrap --quiet --arch=arm64 --variant=minbase --include=python3,python3-pip \
+        --format=tar bookworm "$PYTHON_ARM64_DIR/rootfs.tar.part" "$mirror" ||
+        die "mmdebstrap failed for the arm64 CPython rootfs"
+    mv "$PYTHON_ARM64_DIR/rootfs.tar.part" "$PYTHON_ARM64_DIR/rootfs.tar"
+    changed=1
+fi
+if ! python_image_ok; then
+    say "importing $PYTHON_ARM64_IMAGE (linux/arm64) and pushing it"
+    docker import --platform linux/arm64 \
+        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+        --change 'ENV PIP_BREAK_SYSTEM_PACKAGES=1' \
+        --change 'CMD ["python3"]' \
+        "$PYTHON_ARM64_DIR/rootfs.tar" "$PYTHON_ARM64_IMAGE" >/dev/null
+    docker push -q "$PYTHON_ARM64_IMAGE" >/dev/null
+    python_image_ok || die "$PYTHON_ARM64_IMAGE is not in the registry after the push"
+    changed=1
+fi
+flock -u 9
+fetch_unpack bookworm arm64 "$PYTHON_ARM64_DEV_DIR" \
+    "$PYTHON_ARM64_DEV_DIR/usr/include/aarch64-linux-gnu/python3.11/pyconfig.h" libpython3.11-dev
 
 if ((changed)); then
     say "ready: $(docker version --format 'engine {{.Server.Version}}'), $(docker buildx version | cut -d' ' -f1-2), registry $REGISTRY_ADDR, busybox in $BUSYBOX_DIR"
