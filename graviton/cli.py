@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, str] = {
     "verify": "build:verify",
     "gate": "gate:gate",
     "savings": "savings:savings",
+    "capacity": "capacity:capacity",
 }
 
 
