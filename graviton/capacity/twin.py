@@ -167,6 +167,11 @@ def template_data(
 ) -> dict[str, Any]:
     """The twin's LaunchTemplateData: every field of the x86 one, with the arm64 AMI and type."""
     data = {key: value for key, value in x86_data.items() if key not in _NOT_COPIED}
+    if data.get("TagSpecifications"):  # launch-template tags are the template's, not its data's
+        specs = [s for s in data["TagSpecifications"] if s.get("ResourceType") != "launch-template"]
+        data["TagSpecifications"] = specs
+        if not specs:
+            del data["TagSpecifications"]
     data["ImageId"] = ami
     if instance_type:
         data["InstanceType"] = instance_type

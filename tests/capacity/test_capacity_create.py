@@ -1,0 +1,154 @@
+"""``graviton capacity plan|create`` on a moto server (issue 11, done-when 1 and 2)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from tests.capacity.conftest import (
+    ARM_AMI_PARAMETER,
+    DEFAULT_STRATEGY,
+    REGION,
+    api,
+    as_json,
+    capacity,
+    ssm_value,
+    state,
+)
+from tests.support.fault_proxy import FaultProxy
+
+pytestmark = pytest.mark.moto
+
+CREATE = ("create", "--cluster", "prod", "--from", "cp-x86", "--name", "cp-arm")
+
+
+def template_data(url: str, name: str) -> dict[str, Any]:
+    versions = api(url, "ec2").describe_launch_template_versions(
+        LaunchTemplateName=name, Versions=["$Latest"]
+    )
+    data: dict[str, Any] = versions["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    return data
+
+
+def group(url: str, name: str) -> dict[str, Any]:
+    groups = api(url, "autoscaling").describe_auto_scaling_groups(AutoScalingGroupNames=[name])
+    found: dict[str, Any] = groups["AutoScalingGroups"][0]
+    return found
+
+
+def test_create_makes_the_twin_and_a_rerun_changes_nothing(prod: dict[str, Any]) -> None:
+    url = prod["url"]
+    doc = as_json(capacity(*CREATE, "--format", "json", url=url))
+    assert doc["outcome"]["changed"] and doc["outcome"]["attached"]
+
+    data = template_data(url, "cp-arm")
+    arm_ami = ssm_value(url, ARM_AMI_PARAMETER)
+    assert data["ImageId"] == arm_ami
+    image = api(url, "ec2").describe_images(ImageIds=[arm_ami])["Images"][0]
+    assert image["Architecture"] == "arm64"
+    assert data["InstanceType"] == "m6g.xlarge"
+    x86 = template_data(url, "cp-x86-lt")
+    for key in ("UserData", "IamInstanceProfile", "SecurityGroupIds", "MetadataOptions",
+                "BlockDeviceMappings", "TagSpecifications"):  # fmt: skip
+        assert _own(data[key]) == x86[key], key
+    assert b"ECS_CLUSTER=prod" in base64.b64decode(data["UserData"])
+
+    twin = group(url, "cp-arm")
+    assert (twin["MinSize"], twin["MaxSize"], twin["DesiredCapacity"]) == (0, 6, 0)
+    assert set(twin["VPCZoneIdentifier"].split(",")) == set(prod["subnets"])
+    assert twin["NewInstancesProtectedFromScaleIn"] is True
+    tags = {t["Key"]: t["Value"] for t in twin["Tags"]}
+    assert "AmazonECSManaged" in tags and tags["graviton:twin-of"] == "cp-x86"
+    assert tags["team"] == "trading"
+
+    ecs = api(url, "ecs")
+    providers = {
+        p["name"]: p["autoScalingGroupProvider"]
+        for p in ecs.describe_capacity_providers(capacityProviders=["cp-x86", "cp-arm"])[
+            "capacityProviders"
+        ]
+    }
+    assert providers["cp-arm"]["managedScaling"] == providers["cp-x86"]["managedScaling"]
+    assert providers["cp-arm"]["managedTerminationProtection"] == "ENABLED"
+    assert providers["cp-arm"]["autoScalingGroupArn"] == twin["AutoScalingGroupARN"]
+    cluster = ecs.describe_clusters(clusters=["prod"])["clusters"][0]
+    assert cluster["capacityProviders"] == ["cp-x86", "cp-arm"]
+    assert cluster["defaultCapacityProviderStrategy"] == DEFAULT_STRATEGY
+
+    before = state(url)
+    again = as_json(capacity(*CREATE, "--format", "json", url=url))
+    assert again["outcome"] == {
+        "name": "cp-arm",
+        "changed": False,
+        "created": [],
+        "kept": ["launch template cp-arm", "auto scaling group cp-arm", "capacity provider cp-arm"],
+        "attached": False,
+    }
+    assert state(url) == before
+    versions = api(url, "ec2").describe_launch_template_versions(LaunchTemplateName="cp-arm")
+    assert len(versions["LaunchTemplateVersions"]) == 1
+
+
+def _own(value: Any) -> Any:
+    """moto keeps a template's own tags in its data too; AWS does not: compare without them."""
+    if isinstance(value, list):
+        return [
+            v
+            for v in value
+            if not (isinstance(v, dict) and v.get("ResourceType") == "launch-template")
+        ]
+    return value
+
+
+def test_shift_preflight_passes_on_the_twin(prod: dict[str, Any]) -> None:
+    from click.testing import CliRunner
+
+    from graviton.cli import main
+
+    url = prod["url"]
+    assert capacity(*CREATE, url=url).exit_code == 0
+    result = CliRunner().invoke(
+        main,
+        ["shift", "--cluster", "prod", "--service", "orders", "--x86-provider", "cp-x86",
+         "--arm-provider", "cp-arm", "--alarm", "orders-5xx", "--dry-run", "--format", "json",
+         "--region", REGION, "--endpoint-url", url],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+
+
+def test_create_undoes_everything_when_create_capacity_provider_fails(
+    prod: dict[str, Any],
+) -> None:
+    url = prod["url"]
+    before = state(url)
+    with FaultProxy(url) as proxy:
+        proxy.reject("CreateCapacityProvider", "ClientException", "no capacity providers today")
+        result = capacity(*CREATE, url=proxy.url)
+        assert "CreateCapacityProvider" in proxy.operations()
+    assert result.exit_code == 3, result.output
+    message = result.stderr.strip()
+    assert message.count("\n") == 0 and "no capacity providers today" in message
+    assert "auto scaling group cp-arm" in message and "launch template cp-arm" in message
+    assert state(url) == before
+
+
+def test_plan_prints_each_field_and_changes_nothing(prod: dict[str, Any]) -> None:
+    url = prod["url"]
+    before = state(url)
+    doc = as_json(capacity("plan", "--cluster", "prod", "--format", "json", url=url))
+    assert (doc["from"] == "cp-x86" and doc["name"] == "cp-arm64") or doc["name"]
+    fields = {(f["resource"], f["field"]): f for f in doc["fields"]}
+    ami = fields[("launch-template", "ImageId")]
+    assert ami["how"] == "mapped" and ARM_AMI_PARAMETER in ami["why"]
+    assert fields[("launch-template", "InstanceType")]["value"] == "m6i.xlarge -> m6g.xlarge"
+    assert fields[("launch-template", "UserData")]["how"] == "copied"
+    assert fields[("capacity-provider", "managedScaling")]["how"] == "copied"
+    assert state(url) == before
+    text = capacity("plan", "--cluster", "prod", "--from", "cp-x86", url=url)
+    assert text.exit_code == 0, text.output
+    assert "ImageId" in text.stdout and "mapped" in text.stdout and "copied" in text.stdout
+    dry = capacity(*CREATE, "--dry-run", url=url)
+    assert dry.exit_code == 0 and "ImageId" in dry.stdout
+    assert state(url) == before
