@@ -155,11 +155,11 @@ def state(url: str) -> dict[str, Any]:
     providers = ecs.describe_capacity_providers(capacityProviders=["cp-x86", "cp-arm"])[
         "capacityProviders"
     ]
+    templates = ec2.describe_launch_templates()["LaunchTemplates"]
+    groups = autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
     return {
-        "templates": sorted(t["LaunchTemplateName"] for t in ec2.describe_launch_templates()[
-            "LaunchTemplates"]),
-        "groups": sorted(g["AutoScalingGroupName"] for g in autoscaling.describe_auto_scaling_groups()[
-            "AutoScalingGroups"]),
+        "templates": sorted(t["LaunchTemplateName"] for t in templates),
+        "groups": sorted(g["AutoScalingGroupName"] for g in groups),
         "providers": sorted(p["name"] for p in providers if p.get("status") == "ACTIVE"),
         "attached": cluster.get("capacityProviders"),
         "default": cluster.get("defaultCapacityProviderStrategy"),
