@@ -152,3 +152,70 @@ def test_plan_prints_each_field_and_changes_nothing(prod: dict[str, Any]) -> Non
     dry = capacity(*CREATE, "--dry-run", url=url)
     assert dry.exit_code == 0 and "ImageId" in dry.stdout
     assert state(url) == before
+
+
+def test_plan_shows_the_twin_cost_at_each_shift_step(prod: dict[str, Any]) -> None:
+    url = prod["url"]
+    doc = as_json(capacity("plan", "--cluster", "prod", "--from", "cp-x86", "--format", "json",
+                           url=url))  # fmt: skip
+    steps = {s["arm_weight_percent"]: s for s in doc["costs"]["steps"]}
+    assert sorted(steps) == [0, 25, 50, 75, 100]
+    assert (steps[0]["hourly_x86"], steps[0]["hourly_graviton"]) == (0.384, 0.0)  # 2 x 0.192
+    assert (steps[50]["hourly_x86"], steps[50]["hourly_graviton"]) == (0.192, 0.154)
+    assert (steps[100]["hourly_x86"], steps[100]["hourly_graviton"]) == (0.0, 0.308)
+    assert steps[100]["monthly_graviton"] == 224.84  # 0.308 x 730
+    (line,) = doc["costs"]["instances"]
+    assert line["rate_before"] == "list price, shipped table (us-east-1)"
+    assert any("Compute Savings Plan" in c for c in doc["costs"]["commitments"])
+    text = capacity("plan", "--cluster", "prod", url=url)
+    assert "Cost at each shift step" in text.stdout and " 100%" in text.stdout
+
+
+def test_custom_ami_is_refused_and_a_given_ami_must_be_arm64(moto: str) -> None:
+    from tests.capacity.conftest import build
+
+    ec2 = api(moto, "ec2")
+    custom = ec2.register_image(Name="my-company-ecs-x86", Architecture="x86_64")["ImageId"]
+    build(moto, ami=custom)
+    before = state(moto)
+    refused = capacity(*CREATE, url=moto)
+    assert refused.exit_code == 2 and "--ami" in refused.stderr and custom in refused.stderr
+    x86_ami = ssm_value(
+        moto, "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+    )
+    wrong = capacity(*CREATE, "--ami", x86_ami, url=moto)
+    assert wrong.exit_code == 2 and "not arm64" in wrong.stderr
+    assert state(moto) == before
+    arm = ssm_value(moto, ARM_AMI_PARAMETER)
+    assert capacity(*CREATE, "--ami", arm, url=moto).exit_code == 0
+    assert template_data(moto, "cp-arm")["ImageId"] == arm
+
+
+def test_mixed_instances_policy_maps_every_override_and_keeps_spot(moto: str) -> None:
+    from tests.capacity.conftest import build
+
+    build(moto, mixed=["m6i.xlarge", "r6i.large", "c6i.2xlarge"])
+    assert capacity(*CREATE, url=moto).exit_code == 0
+    twin = group(moto, "cp-arm")
+    policy = twin["MixedInstancesPolicy"]
+    overrides = [o["InstanceType"] for o in policy["LaunchTemplate"]["Overrides"]]
+    assert overrides == ["m6g.xlarge", "r6g.large", "c6g.2xlarge"]
+    distribution = policy["InstancesDistribution"]
+    assert distribution["OnDemandBaseCapacity"] == 1
+    assert distribution["OnDemandPercentageAboveBaseCapacity"] == 25
+    assert distribution["SpotAllocationStrategy"] == "price-capacity-optimized"
+    spec = policy["LaunchTemplate"]["LaunchTemplateSpecification"]
+    assert spec.get("LaunchTemplateName") == "cp-arm" or spec.get("LaunchTemplateId")
+
+
+@pytest.mark.parametrize(
+    ("family", "generation", "want"),
+    [("m7g", None, "m7g.xlarge"), (None, "graviton4", "m8g.xlarge")],
+)
+def test_family_and_generation_choose_the_graviton_line(
+    prod: dict[str, Any], family: str | None, generation: str | None, want: str
+) -> None:
+    args = ["plan", "--cluster", "prod", "--format", "json"]
+    args += ["--family", family] if family else ["--generation", str(generation)]
+    doc = as_json(capacity(*args, url=prod["url"]))
+    assert doc["instance_types"][0]["graviton"] == want
