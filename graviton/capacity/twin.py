@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from graviton.instances import Arch, Generation, architecture, graviton_counterpart
+from graviton.instances import (
+    GRAVITON_SIZES,
+    Arch,
+    Generation,
+    architecture,
+    graviton_counterpart,
+)
 
 TWIN_OF_TAG = "graviton:twin-of"  # on every resource a twin is made of: the x86 provider's name
 MANAGED_TAG = "AmazonECSManaged"  # ECS managed scaling needs it on the auto scaling group
@@ -127,12 +133,7 @@ def map_type(
         why = f"--generation {generation}, same size"
     if architecture(target) is not Arch.ARM64:
         return TypeMapping(match.instance_type, None, f"{target} is not a Graviton type")
-    from graviton.instances import GRAVITON_SIZES
-
-    if (
-        target.split(".", 1)[0] not in GRAVITON_SIZES
-        or size not in GRAVITON_SIZES[target.split(".", 1)[0]]
-    ):
+    if size not in GRAVITON_SIZES.get(target.split(".", 1)[0], frozenset()):
         return TypeMapping(match.instance_type, None, f"{target} does not exist")
     return TypeMapping(match.instance_type, target, why)
 

@@ -219,3 +219,43 @@ def test_family_and_generation_choose_the_graviton_line(
     args += ["--family", family] if family else ["--generation", str(generation)]
     doc = as_json(capacity(*args, url=prod["url"]))
     assert doc["instance_types"][0]["graviton"] == want
+
+
+def test_amazon_linux_2_gets_the_amazon_linux_2_arm64_ami(moto: str) -> None:
+    from tests.capacity.conftest import build
+
+    al2 = "/aws/service/ecs/optimized-ami/amazon-linux-2"
+    build(moto, ami=ssm_value(moto, f"{al2}/recommended/image_id"))
+    assert capacity(*CREATE, url=moto).exit_code == 0
+    assert template_data(moto, "cp-arm")["ImageId"] == ssm_value(
+        moto, f"{al2}/arm64/recommended/image_id"
+    )
+
+
+def test_a_rerun_after_a_partial_run_completes_the_twin(prod: dict[str, Any]) -> None:
+    """A run killed after the launch template: the rerun keeps it (tagged) and makes the rest."""
+    url = prod["url"]
+    with FaultProxy(url) as proxy:
+        proxy.reject("CreateAutoScalingGroup", "ValidationError", "boom", times=1)
+        failed = capacity(*CREATE, url=proxy.url)
+    assert failed.exit_code == 3 and "launch template cp-arm" in failed.stderr
+    api(url, "ec2").create_launch_template(
+        LaunchTemplateName="cp-arm",
+        LaunchTemplateData={"ImageId": ssm_value(url, ARM_AMI_PARAMETER)},
+        TagSpecifications=[{"ResourceType": "launch-template",
+                            "Tags": [{"Key": "graviton:twin-of", "Value": "cp-x86"}]}],
+    )  # fmt: skip
+    doc = as_json(capacity(*CREATE, "--format", "json", url=url))
+    assert doc["outcome"]["kept"] == ["launch template cp-arm"]
+    assert doc["outcome"]["created"] == ["auto scaling group cp-arm", "capacity provider cp-arm"]
+
+
+def test_a_foreign_resource_of_the_same_name_is_refused(prod: dict[str, Any]) -> None:
+    url = prod["url"]
+    api(url, "ec2").create_launch_template(
+        LaunchTemplateName="cp-arm", LaunchTemplateData={"ImageId": "ami-12345678"}
+    )
+    before = state(url)
+    result = capacity(*CREATE, url=url)
+    assert result.exit_code == 2 and "not the Graviton twin of 'cp-x86'" in result.stderr
+    assert state(url) == before
