@@ -152,10 +152,20 @@ def decommission(
         for item in service.get("capacityProviderStrategy") or []:
             if item.get("capacityProvider") != request.provider:
                 continue
+            others = [
+                i
+                for i in service.get("capacityProviderStrategy") or []
+                if i.get("capacityProvider") != request.provider
+            ]
             if _gives(item):
                 users.append(
                     f"service {service['serviceName']} (weight {item.get('weight', 0)}, "
                     f"base {item.get('base', 0)})"
+                )
+            elif not any(_gives(i) for i in others):
+                users.append(
+                    f"service {service['serviceName']} (its strategy has no other provider "
+                    "with weight: shift it first)"
                 )
             else:
                 zero_in.append(service)
@@ -304,7 +314,7 @@ def _drain(
         if clock() >= deadline:
             raise DrainTimeout(
                 f"{request.provider}: {', '.join(busy)} still ran tasks after "
-                f"{request.timeout:.0f}s of DRAINING (left DRAINING, detached; rerun to finish)"
+                f"{request.timeout:g}s of DRAINING (left DRAINING, detached; rerun to finish)"
             )
         sleep(request.poll)
 

@@ -112,3 +112,44 @@ def test_after_the_shift_it_drains_scales_to_zero_and_deletes(prod: dict[str, An
     assert "cp-x86-lt" not in names and "cp-arm" in names
     gone = ecs.describe_capacity_providers(capacityProviders=["cp-x86"])
     assert not [p for p in gone["capacityProviders"] if p.get("status") == "ACTIVE"]
+
+
+def test_a_drain_that_does_not_finish_is_exit_3(prod: dict[str, Any]) -> None:
+    from tests.support.fault_proxy import FaultProxy
+
+    url = prod["url"]
+    assert capacity("create", "--cluster", "prod", "--from", "cp-x86", "--name", "cp-arm",
+                    url=url).exit_code == 0  # fmt: skip
+    after_the_shift(url)
+    with FaultProxy(url) as proxy:
+        # the check reads empty instances; once DRAINING, a task (placed in between) stays
+        proxy.rewrite(
+            "DescribeContainerInstances",
+            lambda body: body.replace(b'"runningTasksCount": 0', b'"runningTasksCount": 1'),
+            after=1,
+        )
+        result = capacity(*DECOMMISSION, "--timeout", "0.3s", url=proxy.url)
+    assert result.exit_code == 3, result.output
+    *progress, error = result.stderr.strip().splitlines()
+    assert error.startswith("graviton: error: ") and "still ran tasks" in error
+    assert progress == [
+        "dropped cp-x86 (weight 0) from service orders's strategy",
+        "detached cp-x86 from cluster prod",
+    ]
+    group = x86_group(url)
+    assert group is not None and group["DesiredCapacity"] == 2  # never scaled in
+
+
+def test_a_service_with_only_a_zero_weight_x86_entry_is_refused(prod: dict[str, Any]) -> None:
+    url = prod["url"]
+    assert capacity("create", "--cluster", "prod", "--from", "cp-x86", "--name", "cp-arm",
+                    url=url).exit_code == 0  # fmt: skip
+    after_the_shift(url)
+    api(url, "ecs").update_service(
+        cluster="prod",
+        service="orders",
+        capacityProviderStrategy=[{"capacityProvider": "cp-x86", "weight": 0, "base": 0}],
+        forceNewDeployment=True,
+    )
+    result = capacity(*DECOMMISSION, url=url)
+    assert result.exit_code == 2 and "service orders" in result.stderr

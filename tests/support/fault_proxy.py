@@ -106,9 +106,12 @@ class FaultProxy:
         self._add(_Rule(operation, times, gate=gate))
         return gate
 
-    def rewrite(self, operation: str, change: Rewrite, *, times: int | None = None) -> None:
-        """Forward ``operation`` and pass moto's response body through ``change``."""
-        self._add(_Rule(operation, times, rewrite=change))
+    def rewrite(
+        self, operation: str, change: Rewrite, *, times: int | None = None, after: int = 0
+    ) -> None:
+        """Forward ``operation`` and pass moto's response body through ``change`` (after the
+        first ``after`` calls)."""
+        self._add(_Rule(operation, times, rewrite=change, after=after))
 
     def answer(
         self,
