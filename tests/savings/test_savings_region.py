@@ -90,12 +90,13 @@ def test_discount_and_rates_file_say_which_rate_each_line_used(moto: str, tmp_pa
 
 
 @pytest.mark.parametrize(
-    ("flag", "value"),
-    [("--discount", "x86"), ("--discount", "sparc=5%"), ("--discount", "arm=120%")],
-)
-def test_bad_discount_is_a_usage_error(moto: str, flag: str, value: str) -> None:
-    result = run("--cluster", "prod", "--endpoint-url", moto, flag, value)
-    assert result.exit_code == 2 and "--discount" in result.stderr
+    ("value", "why"),
+    [("x86", "expected x86=N%,arm=N%"), ("sparc=5%", "expected x86=N%,arm=N%"),
+     ("arm=120%", "must be 0..99.99%")],
+)  # fmt: skip
+def test_bad_discount_is_a_usage_error(moto: str, value: str, why: str) -> None:
+    result = run("--cluster", "prod", "--endpoint-url", moto, "--discount", value)
+    assert result.exit_code == 2 and why in result.stderr
 
 
 def test_bad_rates_file_is_a_usage_error(moto: str, tmp_path: Path) -> None:
