@@ -32,6 +32,12 @@ class CreateFailed(ServiceUnavailable):
         super().__init__(text)
 
 
+class CreateInterrupted(CreateFailed):
+    """Ctrl-C midway: what this run had created was deleted, then exit 130."""
+
+    exit_code = 130
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a run did: ``created`` and ``kept`` name resources; ``attached`` is True when it
@@ -64,7 +70,12 @@ def create_twin(clients: Clients, plan: TwinPlan) -> Outcome:
         group_arn = _group(clients, plan, template_id, undo, created, kept)
         _provider(clients, plan, group_arn, undo, created, kept)
         attached = _attach(clients, plan, undo)
-    except (GravitonError, Exception, KeyboardInterrupt) as exc:
+    except KeyboardInterrupt:
+        if not undo:
+            raise
+        undone, left = _play_back(undo)
+        raise CreateInterrupted(f"capacity create {plan.name}: interrupted", undone, left) from None
+    except Exception as exc:
         if not undo:
             raise
         message = (

@@ -259,3 +259,37 @@ def test_a_foreign_resource_of_the_same_name_is_refused(prod: dict[str, Any]) ->
     result = capacity(*CREATE, url=url)
     assert result.exit_code == 2 and "not the Graviton twin of 'cp-x86'" in result.stderr
     assert state(url) == before
+
+
+def test_ctrl_c_midway_undoes_the_run_and_exits_130(prod: dict[str, Any]) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.support.cli import env_for
+
+    url = prod["url"]
+    before = state(url)
+    with FaultProxy(url) as proxy:
+        proxy.hold("CreateCapacityProvider")
+        proxy.reject("CreateCapacityProvider", "ClientException", "never reaches moto")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "graviton.cli", "capacity", *CREATE, "--region", REGION,
+             "--endpoint-url", proxy.url],
+            env=env_for(REGION), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while not _after(proxy.operations(), "CreateAutoScalingGroup", "DescribeCapacityProviders"):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.05)
+        time.sleep(0.3)  # CreateCapacityProvider is sent next, and held (then rejected)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "auto scaling group cp-arm" in stderr
+    assert state(url) == before
+
+
+def _after(operations: list[str], first: str, then: str) -> bool:
+    return first in operations and then in operations[operations.index(first) :]
