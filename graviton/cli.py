@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, str] = {
     "gate": "gate:gate",
     "savings": "savings:savings",
     "validate": "validate:validate",
+    "capacity": "capacity:capacity",
 }
 
 

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graviton.aws import AwsOptions, aws_errors
+from graviton.aws.fleet import chunks, configured_types, group_name_of, running_types
 from graviton.errors import UsageError
 from graviton.savings.report import (
     CountedFrom,
@@ -133,21 +134,10 @@ def _service_providers(
     return names, [note]
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(items), size):
-        yield list(items[start : start + size])
-
-
-def group_name_of(arn_or_name: str) -> str:
-    """The group name in an auto scaling group ARN (ECS accepts a bare name too)."""
-    marker = ":autoScalingGroupName/"
-    return arn_or_name.split(marker, 1)[1] if marker in arn_or_name else arn_or_name
-
-
 def _provider_groups(ecs: Any, names: Sequence[str]) -> tuple[dict[str, str], list[Skipped]]:
     groups: dict[str, str] = {}
     skipped: list[Skipped] = []
-    for chunk in _chunks(names, 20):
+    for chunk in chunks(names, 20):
         with aws_errors("ECS DescribeCapacityProviders"):
             answer = ecs.describe_capacity_providers(capacityProviders=chunk)
         for provider in answer.get("capacityProviders", []):
@@ -167,7 +157,7 @@ def _provider_groups(ecs: Any, names: Sequence[str]) -> tuple[dict[str, str], li
 def _describe_groups(autoscaling: Any, names: Sequence[str]) -> dict[str, Mapping[str, Any]]:
     groups: dict[str, Mapping[str, Any]] = {}
     paginator = autoscaling.get_paginator("describe_auto_scaling_groups")
-    for chunk in _chunks(names, 50):
+    for chunk in chunks(names, 50):
         with aws_errors("Auto Scaling DescribeAutoScalingGroups"):
             for page in paginator.paginate(AutoScalingGroupNames=chunk):
                 for group in page.get("AutoScalingGroups", []):
@@ -180,103 +170,40 @@ def fleet_of(
 ) -> ProviderFleet | Skipped:
     """Count one group's instances by type; fall back to its configuration when it has none."""
     name = str(group["AutoScalingGroupName"])
-    running = [
-        instance
-        for instance in group.get("Instances") or []
-        if not str(instance.get("LifecycleState", "")).startswith("Terminat")
-    ]
-    if running and all(instance.get("InstanceType") for instance in running):
-        counts = Counter(str(instance["InstanceType"]) for instance in running)
+    running = running_types(group)
+    if running:
+        counts = Counter(running)
         return ProviderFleet(
             provider=provider,
             auto_scaling_group=name,
             instances=tuple(InstanceCount(t, n) for t, n in sorted(counts.items())),
         )
 
-    configured = configured_type(group, ec2=ec2, autoscaling=autoscaling)
-    if isinstance(configured, str):
-        return Skipped(provider, f"auto scaling group {name!r}: {configured}")
-    instance_type, counted_from, weight, note = configured
+    configured = configured_types(group, ec2=ec2, autoscaling=autoscaling)
+    if not configured.options or configured.source is None:
+        return Skipped(provider, f"auto scaling group {name!r}: {configured.problem}")
+    first = configured.options[0]
+    counted_from = CountedFrom(configured.source.value)
     desired = int(group.get("DesiredCapacity") or 0)
-    if running:  # instances without a type in the answer: count them, type from the config
-        count, basis = len(running), f"its {len(running)} instances"
+    present = [i for i in group.get("Instances") or [] if not _terminating(i)]
+    if present:  # instances without a type in the answer: count them, type from the config
+        count, basis = len(present), f"its {len(present)} instances"
     else:
-        count, basis = math.ceil(desired / weight), f"desired capacity {desired}"
-    notes = [f"no instance types in the answer: priced {basis} as {instance_type} ({counted_from})"]
-    if note:
-        notes.append(note)
+        count, basis = math.ceil(desired / first.weight), f"desired capacity {desired}"
+    notes = [
+        f"no instance types in the answer: priced {basis} as {first.instance_type} ({counted_from})"
+    ]
+    if len(configured.options) > 1:
+        others = ", ".join(o.instance_type for o in configured.options[1:])
+        notes.append(f"the mixed instances policy may also launch {others}")
     return ProviderFleet(
         provider=provider,
         auto_scaling_group=name,
-        instances=(InstanceCount(instance_type, count),),
+        instances=(InstanceCount(first.instance_type, count),),
         counted_from=counted_from,
         notes=tuple(notes),
     )
 
 
-def configured_type(
-    group: Mapping[str, Any], *, ec2: Any, autoscaling: Any
-) -> tuple[str, CountedFrom, int, str | None] | str:
-    """(instance type, where from, capacity units per instance, caveat), or why it is unknown."""
-    policy = group.get("MixedInstancesPolicy")
-    if policy:
-        template = policy.get("LaunchTemplate") or {}
-        overrides = template.get("Overrides") or []
-        typed = [o for o in overrides if o.get("InstanceType")]
-        if typed:
-            first = typed[0]
-            weight = max(1, int(first.get("WeightedCapacity") or 1))
-            caveat = None
-            if len(typed) > 1:
-                others = ", ".join(str(o["InstanceType"]) for o in typed[1:])
-                caveat = f"the mixed instances policy may also launch {others}"
-            return str(first["InstanceType"]), CountedFrom.MIXED_INSTANCES_POLICY, weight, caveat
-        if overrides:
-            return "its mixed instances policy picks instance types by attributes"
-        found = _template_type(ec2, template.get("LaunchTemplateSpecification") or {})
-        if isinstance(found, tuple):
-            return found[0], CountedFrom.MIXED_INSTANCES_POLICY, 1, None
-        return found
-    if group.get("LaunchTemplate"):
-        found = _template_type(ec2, group["LaunchTemplate"])
-        if isinstance(found, tuple):
-            return found[0], CountedFrom.LAUNCH_TEMPLATE, 1, None
-        return found
-    if group.get("LaunchConfigurationName"):
-        lc_name = str(group["LaunchConfigurationName"])
-        with aws_errors("Auto Scaling DescribeLaunchConfigurations"):
-            answer = autoscaling.describe_launch_configurations(LaunchConfigurationNames=[lc_name])
-        configs = answer.get("LaunchConfigurations", [])
-        if configs and configs[0].get("InstanceType"):
-            return str(configs[0]["InstanceType"]), CountedFrom.LAUNCH_CONFIGURATION, 1, None
-        return f"launch configuration {lc_name!r} not found"
-    return "no instances and no launch template or launch configuration"
-
-
-def _template_type(ec2: Any, spec: Mapping[str, Any]) -> tuple[str] | str:
-    import botocore.exceptions
-
-    ident = {key: spec[key] for key in ("LaunchTemplateId", "LaunchTemplateName") if spec.get(key)}
-    label = str(spec.get("LaunchTemplateName") or spec.get("LaunchTemplateId") or "?")
-    if "LaunchTemplateId" in ident:
-        ident.pop("LaunchTemplateName", None)
-    version = str(spec.get("Version") or "$Default")
-    try:
-        answer = ec2.describe_launch_template_versions(**ident, Versions=[version])
-    except botocore.exceptions.ClientError as exc:
-        if "NotFound" in str(exc.response.get("Error", {}).get("Code", "")):
-            return f"launch template {label!r} version {version} not found"
-        with aws_errors("EC2 DescribeLaunchTemplateVersions"):
-            raise
-    except botocore.exceptions.BotoCoreError:
-        with aws_errors("EC2 DescribeLaunchTemplateVersions"):
-            raise
-    versions = answer.get("LaunchTemplateVersions", [])
-    if not versions:
-        return f"launch template {label!r} version {version} not found"
-    data = versions[0].get("LaunchTemplateData") or {}
-    if data.get("InstanceType"):
-        return (str(data["InstanceType"]),)
-    if data.get("InstanceRequirements"):
-        return f"launch template {label!r} picks instance types by attributes"
-    return f"launch template {label!r} version {version} sets no instance type"
+def _terminating(instance: Mapping[str, Any]) -> bool:
+    return str(instance.get("LifecycleState", "")).startswith("Terminat")

@@ -1,7 +1,9 @@
 """On-demand Linux prices: the dated table shipped with graviton, or live from the AWS Pricing API.
 
-The shipped table (``prices.json`` next to this module) is for us-east-1 and carries its date and
-source, so ``graviton savings`` runs without credentials and says how old its figures are.
+The shipped table (``prices.json`` next to this module) holds us-east-1's list prices with their
+date and source and, for every other commercial region, the list prices known exactly and a
+regional ratio: any other price there is an estimate (us-east-1's times the ratio) and is
+reported as one. ``graviton savings`` runs without credentials and says how old its figures are.
 ``--pricing live`` asks the Price List API (``pricing:GetProducts``) for exactly the instance
 types in the report, in the cluster's region.
 """
@@ -70,9 +72,21 @@ class PriceBook:
     prices: Mapping[str, Decimal]
     as_of: str | None = None  # the table's date; None for live prices (they are "now")
     missing: Mapping[str, str] = dataclasses.field(default_factory=dict)  # type -> why unpriced
+    # type -> the rate it was priced at, when not the book's plain source (an estimate, a rates
+    # file entry, a discount)
+    basis: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    estimated: frozenset[str] = frozenset()  # types whose price is a regional estimate
 
     def price(self, instance_type: str) -> Decimal | None:
         return self.prices.get(instance_type)
+
+    def basis_of(self, instance_type: str) -> str:
+        """Which rate ``instance_type`` was priced at, in a few words."""
+        if instance_type in self.basis:
+            return self.basis[instance_type]
+        if self.source == "table":
+            return f"list price, shipped table ({self.region})"
+        return f"list price, live ({self.region})"
 
     def why_missing(self, instance_type: str) -> str:
         if instance_type in self.missing:
@@ -82,14 +96,54 @@ class PriceBook:
         return f"no on-demand Linux price in {self.region}"
 
 
-def shipped_table() -> PriceBook:
-    """The price table packaged with graviton."""
+def shipped_table(region: str | None = None) -> PriceBook:
+    """The price table packaged with graviton, for ``region`` when the table covers it (else
+    its base region, us-east-1: :func:`graviton.savings.report.compute` then warns)."""
     resource = resources.files("graviton.savings").joinpath(TABLE_RESOURCE)
     try:
         data = json.loads(resource.read_text(encoding="utf-8"), parse_float=Decimal)
     except (OSError, ValueError) as exc:
         raise InputError(f"unreadable price table: {exc}", path=str(resource)) from None
-    return parse_table(data, where=str(resource))
+    book = parse_table(data, where=str(resource))
+    if region is None or region == book.region:
+        return book
+    return regional_book(book, data.get("regions") or {}, region, where=str(resource))
+
+
+_ESTIMATE_PLACES = Decimal("0.0001")
+
+
+def regional_book(
+    base: PriceBook, regions: Mapping[str, Any], region: str, *, where: str = TABLE_RESOURCE
+) -> PriceBook:
+    """``base`` (us-east-1) carried to ``region``: its exact list prices where known, else the
+    base price times the region's ratio (an estimate, four decimals, marked in ``basis``)."""
+    entry = regions.get(region)
+    if not isinstance(entry, Mapping):
+        return base
+    try:
+        ratio = Decimal(entry["ratio"])
+        exact = {str(k): Decimal(v) for k, v in (entry.get("list_prices") or {}).items()}
+    except (KeyError, TypeError, ValueError, InvalidOperation):
+        raise InputError(f"bad entry for region {region}", path=where) from None
+    prices: dict[str, Decimal] = dict(exact)
+    basis: dict[str, str] = {}
+    estimated: set[str] = set()
+    for name, value in base.prices.items():
+        if name in prices:
+            continue
+        prices[name] = (value * ratio).quantize(_ESTIMATE_PLACES)
+        basis[name] = f"estimate: {base.region} list price x {ratio} ({region} ratio)"
+        estimated.add(name)
+    return PriceBook(
+        region=region,
+        source="table",
+        origin=f"{base.origin}; {region}: {len(exact)} list prices, the rest estimated",
+        prices=prices,
+        as_of=base.as_of,
+        basis=basis,
+        estimated=frozenset(estimated),
+    )
 
 
 def parse_table(data: Any, *, where: str = TABLE_RESOURCE) -> PriceBook:

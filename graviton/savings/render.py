@@ -88,6 +88,8 @@ def _line_json(line: Line) -> dict[str, Any]:
         "unit_price_before": _maybe_hourly(line.unit_price_before),
         "unit_price_after": _maybe_hourly(line.unit_price_after),
         "note": line.note,
+        "rate_before": line.rate_before,
+        "rate_after": line.rate_after,
         **(_cost_json(cost) if cost is not None else {}),
     }
 
@@ -130,10 +132,15 @@ def to_json(report: SavingsReport) -> dict[str, Any]:
                 "hourly_saving": _hourly(step.hourly_saving),
                 "monthly_saving": _monthly(step.monthly_saving),
                 "saving_percent": _pct(step.saving_percent),
+                "hourly_x86": _hourly(step.hourly_x86),
+                "hourly_graviton": _hourly(step.hourly_graviton),
+                "monthly_x86": _monthly(step.monthly_x86),
+                "monthly_graviton": _monthly(step.monthly_graviton),
             }
             for step in report.plan
         ],
         "warnings": list(report.warnings),
+        "commitments": list(report.commitments),
     }
 
 
@@ -214,6 +221,20 @@ def plan_rows(report: SavingsReport) -> list[list[str]]:
     ]
 
 
+def rate_rows(report: SavingsReport) -> list[list[str]]:
+    """Each priced instance type once: its hourly rate and which rate that is."""
+    seen: dict[str, list[str]] = {}
+    for provider in report.providers:
+        for line in provider.lines:
+            pairs = [(line.instance_type, line.unit_price_before, line.rate_before)]
+            if line.graviton_type and line.graviton_type != line.instance_type:
+                pairs.append((line.graviton_type, line.unit_price_after, line.rate_after))
+            for name, price, rate in pairs:
+                if price is not None and rate is not None and name not in seen:
+                    seen[name] = [name, fmt_hourly(price), rate]
+    return list(seen.values())
+
+
 def footnotes(report: SavingsReport) -> list[str]:
     notes: list[str] = []
     for provider in report.providers:
@@ -254,9 +275,15 @@ def to_text(report: SavingsReport, *, show_plan: bool = False) -> str:
     rows = [row for provider in report.providers for row in provider_rows(provider)]
     rows.append(total_row(report))
     out.extend(_columns(HEADERS, rows))
+    rates = rate_rows(report)
+    if rates:
+        out += ["", "Rates used ($/h):"]
+        out.extend(f"  {name}  {price}  {rate}" for name, price, rate in rates)
     if show_plan:
         out += ["", "Saving as the ARM weight of the shift grows:"]
         out.extend(_columns(PLAN_HEADERS, plan_rows(report)))
+    if report.commitments:
+        out += ["", *(f"commitment: {line}" for line in report.commitments)]
     notes = footnotes(report)
     if notes:
         out += ["", *(f"note: {note}" for note in notes)]
@@ -290,6 +317,10 @@ def to_rich(report: SavingsReport, *, show_plan: bool = False) -> list[Any]:
         for row in plan_rows(report):
             plan_table.add_row(*row)
         parts.append(plan_table)
+    for name, price, rate in rate_rows(report):
+        parts.append(Text(f"rate: {name} {price} $/h: {rate}", style="dim"))
+    for line in report.commitments:
+        parts.append(Text(f"commitment: {line}", style="yellow"))
     for note in footnotes(report):
         parts.append(Text(f"note: {note}", style="dim"))
     return parts

@@ -18,7 +18,8 @@ the capacity goes, not what it leaves.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
@@ -141,6 +142,8 @@ class Line:
     unit_price_before: Decimal | None
     unit_price_after: Decimal | None
     note: str | None = None
+    rate_before: str | None = None  # which rate priced it (list, estimate, rates file, discount)
+    rate_after: str | None = None
 
     @property
     def cost(self) -> Cost | None:
@@ -173,10 +176,23 @@ class PlanStep:
     hourly: Decimal
     hourly_saving: Decimal
     saving_percent: Decimal | None
+    hourly_graviton: Decimal = _ZERO  # the part of ``hourly`` that runs on the Graviton twin
 
     @property
     def monthly(self) -> Decimal:
         return self.hourly * HOURS_PER_MONTH
+
+    @property
+    def hourly_x86(self) -> Decimal:
+        return self.hourly - self.hourly_graviton
+
+    @property
+    def monthly_graviton(self) -> Decimal:
+        return self.hourly_graviton * HOURS_PER_MONTH
+
+    @property
+    def monthly_x86(self) -> Decimal:
+        return self.hourly_x86 * HOURS_PER_MONTH
 
     @property
     def monthly_saving(self) -> Decimal:
@@ -193,6 +209,7 @@ class SavingsReport:
     skipped: tuple[Skipped, ...]
     plan: tuple[PlanStep, ...]
     warnings: tuple[str, ...] = field(default=())
+    commitments: tuple[str, ...] = field(default=())  # stranded Reserved Instances, Savings Plans
 
     @property
     def total(self) -> Cost:
@@ -203,7 +220,16 @@ class SavingsReport:
 
 
 def price_line(item: InstanceCount, prices: PriceBook) -> Line:
-    """Map one instance type to its counterpart and price both."""
+    """Map one instance type to its counterpart and price both; say at which rates."""
+    line = _price_line(item, prices)
+    before = prices.basis_of(line.instance_type) if line.unit_price_before is not None else None
+    after = None
+    if line.unit_price_after is not None:
+        after = prices.basis_of(line.graviton_type or line.instance_type)
+    return dataclasses.replace(line, rate_before=before, rate_after=after)
+
+
+def _price_line(item: InstanceCount, prices: PriceBook) -> Line:
     match = graviton_counterpart(item.instance_type)
     name, target = match.instance_type, match.graviton_type
     before = prices.price(name)
@@ -227,7 +253,9 @@ def _join(*parts: str | None) -> str:
     return "; ".join(part for part in parts if part)
 
 
-def plan(total: Cost, weights: Sequence[int] = PLAN_WEIGHTS) -> tuple[PlanStep, ...]:
+def plan(
+    total: Cost, weights: Sequence[int] = PLAN_WEIGHTS, moving: Cost | None = None
+) -> tuple[PlanStep, ...]:
     """The saving at each ARM weight, assuming capacity follows the tasks it places.
 
     ECS places tasks by weight ratio and managed scaling sizes each auto scaling group to the
@@ -244,6 +272,7 @@ def plan(total: Cost, weights: Sequence[int] = PLAN_WEIGHTS) -> tuple[PlanStep, 
                 hourly=total.hourly_before - saving,
                 hourly_saving=saving,
                 saving_percent=_pct(saving, total.hourly_before),
+                hourly_graviton=(moving.hourly_after * weight / 100) if moving else _ZERO,
             )
         )
     return tuple(steps)
@@ -282,6 +311,21 @@ def compute(inventory: Inventory, prices: PriceBook) -> SavingsReport:
                 notes=fleet.notes,
             )
         )
+    estimated = sorted(
+        {
+            name
+            for provider in providers
+            for line in provider.lines
+            if line.status is not LineStatus.UNPRICED
+            for name in (line.instance_type, line.graviton_type)
+            if name and name in prices.estimated
+        }
+    )
+    if estimated:
+        warnings.append(
+            f"no list price for {', '.join(estimated)} in {prices.region} in the shipped table: "
+            f"estimated from us-east-1 with the region's ratio (use --pricing live for list prices)"
+        )
     total = _sum(provider.cost for provider in providers)
     return SavingsReport(
         cluster=inventory.cluster,
@@ -290,9 +334,16 @@ def compute(inventory: Inventory, prices: PriceBook) -> SavingsReport:
         prices=prices,
         providers=tuple(providers),
         skipped=tuple(skipped),
-        plan=plan(total),
+        plan=plan(total, moving=_sum(_moving(providers))),
         warnings=tuple(warnings),
     )
+
+
+def _moving(providers: Iterable[ProviderSavings]) -> Iterator[Cost]:
+    for provider in providers:
+        for line in provider.lines:
+            if line.status is LineStatus.MOVES and line.cost is not None:
+                yield line.cost
 
 
 def _arch(line: Line) -> Arch:

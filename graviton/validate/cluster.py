@@ -6,8 +6,7 @@ configuration. :func:`auto_generation` (pure) maps them with
 :func:`graviton.instances.generation`; a mix of generations is validated on the OLDEST one, since
 code that runs there runs on the newer ones, not the other way round.
 
-The launch template / configuration lookup is the savings inventory's (one reader of each);
-ECS's and Auto Scaling's readers move to an ``aws/`` adapter package later.
+The group's types come from the one fleet reader, :mod:`graviton.aws.fleet`.
 """
 
 from __future__ import annotations
@@ -16,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graviton.aws import AwsOptions, aws_errors
+from graviton.aws.fleet import configured_types, group_name_of, running_types
 from graviton.errors import PreflightError, UsageError
 from graviton.instances import Arch, Generation, architecture, generation
-from graviton.savings.inventory import configured_type, group_name_of
 from graviton.validate.cpu import oldest
 
 _NOT_EC2 = {"FARGATE", "FARGATE_SPOT"}
@@ -35,19 +34,12 @@ def _cluster_providers(ecs: Any, cluster: str) -> list[str]:
 
 def _group_types(group: Mapping[str, Any], *, ec2: Any, autoscaling: Any) -> list[str] | str:
     """Every instance type ``group`` runs or may launch, or why that cannot be told."""
-    types = {str(i["InstanceType"]) for i in group.get("Instances") or [] if i.get("InstanceType")}
-    policy = group.get("MixedInstancesPolicy") or {}
-    overrides = (policy.get("LaunchTemplate") or {}).get("Overrides") or []
-    if any(o.get("InstanceRequirements") for o in overrides):
+    configured = configured_types(group, ec2=ec2, autoscaling=autoscaling)
+    if configured.attribute_based:
         return "its mixed instances policy picks instance types by attributes"
-    types |= {str(o["InstanceType"]) for o in overrides if o.get("InstanceType")}
-    if not overrides:
-        configured = configured_type(group, ec2=ec2, autoscaling=autoscaling)
-        if isinstance(configured, str):
-            if not types:
-                return configured
-        else:
-            types.add(configured[0])
+    types = set(running_types(group) or ()) | set(configured.types)
+    if not types:
+        return configured.problem or "no instance type can be read"
     return sorted(types)
 
 

@@ -16,8 +16,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 import graviton.savings
+from graviton.aws.fleet import configured_types
 from graviton.cli import main
-from graviton.savings.inventory import configured_type, fleet_of
+from graviton.savings.inventory import fleet_of
 from graviton.savings.report import CountedFrom, InstanceCount, ProviderFleet, Skipped
 from tests.savings.conftest import Cluster, build_cluster
 from tests.support.cluster import client, make_cluster
@@ -166,16 +167,31 @@ def test_the_shared_example_cluster(moto: str) -> None:
     check_figures(json.loads(result.stdout), {names["x86_provider"]: ("m6i.large", 2)})
 
 
-def test_table_prices_outside_us_east_1_warn(moto: str) -> None:
+def test_a_region_the_table_only_estimates_says_so(moto: str) -> None:
     build_cluster(moto, name="eu", region="eu-west-1", groups={"x86": ("m6i.xlarge", 1)})
     args = ("--cluster", "eu", "--region", "eu-west-1", "--endpoint-url", moto, "--format", "json")
     result = run(*args)
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["region"] == "eu-west-1" and doc["pricing"]["region"] == "us-east-1"
-    (warning,) = doc["warnings"]
-    assert "--pricing live" in warning
+    assert doc["region"] == "eu-west-1" and doc["pricing"]["region"] == "eu-west-1"
+    (line,) = doc["providers"][0]["lines"]
+    assert line["rate_before"].startswith("estimate: us-east-1 list price x")
+    assert line["rate_after"].startswith("estimate: us-east-1 list price x")
+    (warning,) = [w for w in doc["warnings"] if "m6i.xlarge" in w]
+    assert "estimated" in warning and "--pricing live" in warning
     assert f"graviton: warning: {warning}" in result.stderr
+
+
+def test_a_region_outside_the_table_is_priced_as_us_east_1_with_a_warning(moto: str) -> None:
+    region = "mx-central-1"
+    build_cluster(moto, name="mx", region=region, groups={"x86": ("m6i.xlarge", 1)})
+    args = ("--cluster", "mx", "--region", region, "--endpoint-url", moto, "--format", "json")
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["region"] == region and doc["pricing"]["region"] == "us-east-1"
+    (warning,) = [w for w in doc["warnings"] if region in w]
+    assert "--pricing live" in warning
 
 
 def one_line_error(stderr: str, code_text: str) -> None:
@@ -298,5 +314,5 @@ def test_unknowable_instance_type_is_skipped_with_the_reason(moto: str) -> None:
             "LaunchTemplate": {"Overrides": [{"InstanceRequirements": {"VCpuCount": {"Min": 2}}}]}
         },
     }
-    reason = configured_type(by_attributes, ec2=ec2, autoscaling=autoscaling)
-    assert isinstance(reason, str) and "attributes" in reason
+    configured = configured_types(by_attributes, ec2=ec2, autoscaling=autoscaling)
+    assert not configured.options and configured.problem and "attributes" in configured.problem

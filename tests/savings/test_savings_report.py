@@ -184,6 +184,8 @@ def test_json_shape() -> None:
         "unit_price_before": 0.192,
         "unit_price_after": 0.154,
         "note": None,
+        "rate_before": "list price, shipped table (us-east-1)",
+        "rate_after": "list price, shipped table (us-east-1)",
         "hourly_before": 0.576,
         "hourly_after": 0.462,
         "hourly_saving": 0.114,

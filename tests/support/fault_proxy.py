@@ -47,6 +47,7 @@ class _Rule:
     gate: threading.Event | None = None  # hold the call until set
     rewrite: Rewrite | None = None
     after: int = 0  # let this many matching calls through first
+    answer: tuple[int, str, bytes] | None = None  # (status, content type, body): moto not asked
 
     def take(self) -> bool:
         """Whether this call is the rule's to act on (consumes one use)."""
@@ -105,9 +106,25 @@ class FaultProxy:
         self._add(_Rule(operation, times, gate=gate))
         return gate
 
-    def rewrite(self, operation: str, change: Rewrite, *, times: int | None = None) -> None:
-        """Forward ``operation`` and pass moto's response body through ``change``."""
-        self._add(_Rule(operation, times, rewrite=change))
+    def rewrite(
+        self, operation: str, change: Rewrite, *, times: int | None = None, after: int = 0
+    ) -> None:
+        """Forward ``operation`` and pass moto's response body through ``change`` (after the
+        first ``after`` calls)."""
+        self._add(_Rule(operation, times, rewrite=change, after=after))
+
+    def answer(
+        self,
+        operation: str,
+        body: bytes,
+        *,
+        content_type: str = "text/xml",
+        status: int = 200,
+        times: int | None = None,
+    ) -> None:
+        """Answer ``operation`` with ``body`` instead of forwarding it (for an operation moto
+        does not implement, e.g. EC2 DescribeReservedInstances)."""
+        self._add(_Rule(operation, times, answer=(status, content_type, body)))
 
     def clear(self) -> None:
         with self._lock:
@@ -171,6 +188,10 @@ class FaultProxy:
                 proxy._record(operation, body, error is not None)
                 if error is not None:
                     self._reply(*render_error(self.headers, self.path, *error))
+                    return
+                canned = next((r.answer for r in rules if r.answer is not None), None)
+                if canned is not None:
+                    self._reply(canned[0], [("Content-Type", canned[1])], canned[2])
                     return
                 status, headers, payload = proxy._forward(self.command, self.path, self, body)
                 for rule in rules:

@@ -1,0 +1,248 @@
+"""Carry out a :class:`~graviton.capacity.twin.TwinPlan`: launch template, auto scaling group,
+capacity provider, attached to the cluster.
+
+Idempotent: each resource is looked up first by its name and the ``graviton:twin-of`` tag; one
+that is already there is kept, not changed. Every resource this run creates goes on an undo log;
+when a call fails midway the log is played back in reverse and the error (exit 3) says what was
+undone and, if an undo failed too, what is left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graviton.aws import aws_errors
+from graviton.aws.fleet import describe_group
+from graviton.capacity.plan import Clients, describe_cluster, describe_provider
+from graviton.capacity.twin import TWIN_OF_TAG, TwinPlan
+from graviton.errors import GravitonError, ServiceUnavailable, UsageError, one_line
+
+
+class CreateFailed(ServiceUnavailable):
+    """A call failed midway; what this run had created was deleted (``undone``)."""
+
+    def __init__(self, message: str, undone: Sequence[str], left: Sequence[str]) -> None:
+        self.undone = tuple(undone)
+        self.left = tuple(left)
+        text = message + "; undone: " + (", ".join(reversed(undone)) or "nothing to undo")
+        if left:
+            text += "; COULD NOT UNDO (delete by hand): " + ", ".join(left)
+        super().__init__(text)
+
+
+class CreateInterrupted(CreateFailed):
+    """Ctrl-C midway: what this run had created was deleted, then exit 130."""
+
+    exit_code = 130
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run did: ``created`` and ``kept`` name resources; ``attached`` is True when it
+    attached the provider to the cluster."""
+
+    name: str
+    created: tuple[str, ...]
+    kept: tuple[str, ...]
+    attached: bool
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created) or self.attached
+
+
+@dataclass
+class _Undo:
+    what: str
+    run: Callable[[], None]
+
+
+def create_twin(clients: Clients, plan: TwinPlan) -> Outcome:
+    """Make the twin ``plan`` describes (or find it made); see the module docstring."""
+    undo: list[_Undo] = []
+    created: list[str] = []
+    kept: list[str] = []
+    attached = False
+    try:
+        template_id = _launch_template(clients, plan, undo, created, kept)
+        group_arn = _group(clients, plan, template_id, undo, created, kept)
+        _provider(clients, plan, group_arn, undo, created, kept)
+        attached = _attach(clients, plan, undo)
+    except KeyboardInterrupt:
+        if not undo:
+            raise
+        undone, left = _play_back(undo)
+        raise CreateInterrupted(f"capacity create {plan.name}: interrupted", undone, left) from None
+    except Exception as exc:
+        if not undo:
+            raise
+        message = (
+            str(exc) if isinstance(exc, GravitonError) else one_line(f"{type(exc).__name__}: {exc}")
+        )
+        undone, left = _play_back(undo)
+        raise CreateFailed(f"capacity create {plan.name}: {message}", undone, left) from None
+    return Outcome(plan.name, tuple(created), tuple(kept), attached)
+
+
+def _play_back(undo: list[_Undo]) -> tuple[list[str], list[str]]:
+    undone: list[str] = []
+    left: list[str] = []
+    for step in reversed(undo):
+        try:
+            step.run()
+        except Exception as exc:  # keep undoing the rest; report what stays
+            left.append(f"{step.what} ({one_line(str(exc), 120)})")
+        else:
+            undone.append(step.what)
+    undone.reverse()  # CreateFailed prints them in the order they were undone
+    return undone, left
+
+
+def _tag_value(tags: Sequence[Mapping[str, Any]] | None, key: str = TWIN_OF_TAG) -> str | None:
+    for tag in tags or ():
+        if (tag.get("Key") or tag.get("key")) == key:
+            return str(tag.get("Value", tag.get("value", "")))
+    return None
+
+
+def _check_ours(
+    kind: str, name: str, tags: Sequence[Mapping[str, Any]] | None, plan: TwinPlan
+) -> None:
+    if _tag_value(tags) != plan.source_provider:
+        raise UsageError(
+            f"{kind} {name!r} already exists and is not the Graviton twin of "
+            f"{plan.source_provider!r} (no {TWIN_OF_TAG}={plan.source_provider} tag): "
+            "pass another --name"
+        )
+
+
+def _launch_template(
+    clients: Clients, plan: TwinPlan, undo: list[_Undo], created: list[str], kept: list[str]
+) -> str:
+    import botocore.exceptions
+
+    ec2 = clients.ec2
+    try:
+        found = ec2.describe_launch_templates(LaunchTemplateNames=[plan.name])["LaunchTemplates"]
+    except botocore.exceptions.ClientError as exc:
+        if "NotFound" not in str(exc.response.get("Error", {}).get("Code", "")):
+            with aws_errors("EC2 DescribeLaunchTemplates"):
+                raise
+        found = []
+    if found:
+        _check_ours("launch template", plan.name, found[0].get("Tags"), plan)
+        kept.append(f"launch template {plan.name}")
+        return str(found[0]["LaunchTemplateId"])
+    with aws_errors("EC2 CreateLaunchTemplate"):
+        answer = ec2.create_launch_template(
+            LaunchTemplateName=plan.name,
+            LaunchTemplateData=dict(plan.template_data),
+            TagSpecifications=[
+                {
+                    "ResourceType": "launch-template",
+                    "Tags": [{"Key": k, "Value": v} for k, v in plan.tags.items()],
+                }
+            ],
+        )
+    template_id = str(answer["LaunchTemplate"]["LaunchTemplateId"])
+    what = f"launch template {plan.name}"
+    created.append(what)
+    undo.append(_Undo(what, lambda: ec2.delete_launch_template(LaunchTemplateId=template_id)))
+    return template_id
+
+
+def _group(
+    clients: Clients,
+    plan: TwinPlan,
+    template_id: str,
+    undo: list[_Undo],
+    created: list[str],
+    kept: list[str],
+) -> str:
+    autoscaling = clients.autoscaling
+    existing = describe_group(autoscaling, plan.name)
+    if existing is not None:
+        _check_ours("auto scaling group", plan.name, existing.get("Tags"), plan)
+        kept.append(f"auto scaling group {plan.name}")
+        return str(existing["AutoScalingGroupARN"])
+    request = dict(plan.group_request)
+    spec = {"LaunchTemplateId": template_id, "Version": "$Latest"}
+    if "MixedInstancesPolicy" in request:
+        policy = dict(request["MixedInstancesPolicy"])
+        policy["LaunchTemplate"] = dict(policy["LaunchTemplate"], LaunchTemplateSpecification=spec)
+        request["MixedInstancesPolicy"] = policy
+    else:
+        request["LaunchTemplate"] = spec
+    request["Tags"] = [
+        dict(tag, ResourceId=plan.name, ResourceType="auto-scaling-group")
+        for tag in request.get("Tags", [])
+    ]
+    with aws_errors("Auto Scaling CreateAutoScalingGroup"):
+        autoscaling.create_auto_scaling_group(**request)
+    what = f"auto scaling group {plan.name}"
+    created.append(what)
+    undo.append(
+        _Undo(
+            what,
+            lambda: autoscaling.delete_auto_scaling_group(
+                AutoScalingGroupName=plan.name, ForceDelete=True
+            ),
+        )
+    )
+    group = describe_group(autoscaling, plan.name)
+    if group is None:
+        raise ServiceUnavailable(f"auto scaling group {plan.name} not found after creating it")
+    return str(group["AutoScalingGroupARN"])
+
+
+def _provider(
+    clients: Clients,
+    plan: TwinPlan,
+    group_arn: str,
+    undo: list[_Undo],
+    created: list[str],
+    kept: list[str],
+) -> None:
+    ecs = clients.ecs
+    existing = describe_provider(ecs, plan.name)
+    if existing is not None:
+        _check_ours("capacity provider", plan.name, existing.get("tags"), plan)
+        kept.append(f"capacity provider {plan.name}")
+        return
+    request = dict(plan.provider_request)
+    request["autoScalingGroupProvider"] = dict(
+        request["autoScalingGroupProvider"], autoScalingGroupArn=group_arn
+    )
+    with aws_errors("ECS CreateCapacityProvider"):
+        ecs.create_capacity_provider(**request)
+    what = f"capacity provider {plan.name}"
+    created.append(what)
+    undo.append(_Undo(what, lambda: ecs.delete_capacity_provider(capacityProvider=plan.name)))
+
+
+def _attach(clients: Clients, plan: TwinPlan, undo: list[_Undo]) -> bool:
+    ecs = clients.ecs
+    cluster = describe_cluster(ecs, plan.cluster)
+    providers = list(cluster.get("capacityProviders") or [])
+    if plan.name in providers:
+        return False
+    strategy = [dict(item) for item in cluster.get("defaultCapacityProviderStrategy") or []]
+    with aws_errors("ECS PutClusterCapacityProviders"):
+        ecs.put_cluster_capacity_providers(
+            cluster=plan.cluster,
+            capacityProviders=[*providers, plan.name],
+            defaultCapacityProviderStrategy=strategy,
+        )
+    undo.append(
+        _Undo(
+            f"attachment of {plan.name} to cluster {plan.cluster}",
+            lambda: ecs.put_cluster_capacity_providers(
+                cluster=plan.cluster,
+                capacityProviders=providers,
+                defaultCapacityProviderStrategy=strategy,
+            ),
+        )
+    )
+    return True
