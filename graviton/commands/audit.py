@@ -82,7 +82,7 @@ def build_targets(
 
 def render_report(report: Report | GateReport, fmt: str, output: Path | None) -> None:
     """Write the report where asked; append the GitHub step summary when running in Actions."""
-    from graviton.audit import formats
+    from graviton import report as formats
 
     to_terminal = output is None and sys.stdout.isatty()
     text = formats.render(report, fmt, color=to_terminal, width=None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from io import StringIO
 
-from graviton.audit.formats._common import (
+from graviton.audit.model import Finding, Verdict
+from graviton.report._common import (
     Judged,
     Renderable,
     check_title,
@@ -20,7 +21,6 @@ from graviton.audit.formats._common import (
     summary_line,
     x86_note,
 )
-from graviton.audit.model import Finding, Verdict
 
 STYLES = {
     Verdict.NATIVE: "green",
