@@ -49,10 +49,10 @@ def parse(path: Path, display: str) -> Manifest:
 
 def _package(name: str, entry: Table, sources: dict[str, str]) -> Pin | None:
     where = entry.location()
-    version = None
+    version, arbitrary = None, False
     if (written := entry.string("version")) is not None:
         try:
-            version = _pin.exact_version(SpecifierSet(written))
+            version, arbitrary = _pin.exact_version(SpecifierSet(written))
         except InvalidSpecifier:
             entry.fail(f"{name}: invalid version {written!r}", "version")
     index = None
@@ -72,6 +72,7 @@ def _package(name: str, entry: Table, sources: dict[str, str]) -> Pin | None:
         url=url,
         index=index,
         editable=entry.data.get("editable") is True,
+        arbitrary=arbitrary,
     )
 
 
