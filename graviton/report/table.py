@@ -34,6 +34,8 @@ STYLES = {
 
 def _version(finding: Finding) -> str:
     pin = finding.pin
+    if pin.arbitrary:
+        return pin.pinned  # ===X: matched as a string, so shown with its operator
     return pin.version or (f"@ {pin_url(pin)}" if pin.url else pin.specifier or "(unpinned)")
 
 

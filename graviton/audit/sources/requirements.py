@@ -208,7 +208,8 @@ class _Reader:
         target = base / value
         display = os.path.normpath(os.path.join(os.path.dirname(where.path), value))
         if not target.is_file():
-            raise _error(f"cannot open {kind} file {one_line(value)}: no such file", where)
+            why = "not a regular file" if target.exists() else "no such file"
+            raise _error(f"cannot open {kind} file {one_line(value)}: {why}", where)
         resolved = target.resolve()
         for i, (open_path, _) in enumerate(self.reading):
             if open_path == resolved:
