@@ -113,6 +113,10 @@ def test_an_empty_poetry_lock_is_an_error_like_the_other_locks(write: Write, tex
         error(write(name, text))
 
 
+def test_an_empty_pipfile_lock_object_is_an_error(write: Write) -> None:
+    assert "_meta" in str(error(write("Pipfile.lock", "{}")))
+
+
 def test_a_device_is_one_line_not_a_hang() -> None:
     failure = error(Path("/dev/zero"), "/dev/zero")
     assert "binary" in str(failure)
