@@ -11,7 +11,8 @@ from pathlib import Path
 
 from graviton.audit.model import Target
 from graviton.audit.platforms import PRESETS
-from graviton.errors import InputError, UsageError
+from graviton.errors import UsageError
+from graviton.textfile import read_text
 
 # distro codename in a tag -> preset
 _CODENAMES = {
@@ -112,10 +113,7 @@ def target_for_dockerfile(path: Path, default_python: tuple[int, int]) -> Target
     """The target of a Dockerfile's final stage, from the image it ultimately builds on."""
     from graviton.image import dockerfile as df
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(path)) from None
+    text = read_text(path, str(path))
     parsed = df.parse(text, str(path))
     final = parsed.stages[-1]
     image = df.root_base(parsed, final)

@@ -9,8 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
+from packaging.specifiers import InvalidSpecifier, Specifier
 from packaging.utils import NormalizedName, canonicalize_name
+
+from graviton.config import FAIL_ON, IgnoreEntry
 
 SCHEMA_VERSION = "graviton.audit/v1"
 
@@ -38,7 +42,7 @@ _SEVERITY = {
     Verdict.BLOCKED: 3,
 }
 
-FAIL_ON_CHOICES = (Verdict.BLOCKED, Verdict.UNKNOWN, Verdict.SOURCE)
+FAIL_ON_CHOICES = tuple(Verdict(name) for name in FAIL_ON)
 
 
 @dataclass(frozen=True, order=True)
@@ -65,6 +69,7 @@ class Pin:
     url: str | None = None  # a direct reference (name @ URL, VCS, local path)
     index_urls: tuple[str, ...] = ()  # indexes the lock says this pin comes from, if it says
     editable: bool = False
+    arbitrary: bool = False  # pinned with ``===`` (PEP 440 arbitrary equality: as a string)
 
     @property
     def key(self) -> NormalizedName:
@@ -74,6 +79,34 @@ class Pin:
     def exact(self) -> bool:
         """True for ``==X`` / ``===X`` pins, where pip accepts a yanked file."""
         return self.version is not None
+
+    @property
+    def pinned(self) -> str:
+        """``==X`` or ``===X`` as pip reads the pin ('' when not pinned)."""
+        if self.version is None:
+            return ""
+        return f"{'===' if self.arbitrary else '=='}{self.version}"
+
+    def admits(self, version: str) -> bool:
+        """Whether ``version`` is the pinned one, by PEP 440 (``==1.2.5.0`` is 1.2.5, ``==2.0``
+        is 2.0.0 and 2.0+local); ``===`` compares the strings. False when not pinned."""
+        return self.version is not None and same_version(self.pinned, version)
+
+
+def same_version(pinned: str, version: str) -> bool:
+    """``version`` satisfies the exact pin ``pinned`` (``==X`` / ``===X``) as pip decides."""
+    spec = _specifier(pinned)
+    if spec is None:  # not PEP 440 (a lock's legacy version): the strings must agree
+        return pinned.lstrip("=") == version
+    return spec.contains(version, prereleases=True)
+
+
+@lru_cache(maxsize=4096)
+def _specifier(text: str) -> Specifier | None:
+    try:
+        return Specifier(text)
+    except InvalidSpecifier:
+        return None
 
 
 @dataclass(frozen=True)
@@ -123,13 +156,13 @@ class Fix:
 
 
 @dataclass(frozen=True)
-class Ignore:
-    """An accepted finding: a package (optionally one version) with a reason and an expiry."""
+class Ignore(IgnoreEntry):
+    """An accepted finding: a package (optionally one version) with a reason and an expiry
+    (an ignore entry of the config or a flag, matched against pins)."""
 
-    name: str
-    reason: str
-    expires: dt.date
-    version: str | None = None
+    @classmethod
+    def of(cls, entry: IgnoreEntry) -> Ignore:
+        return cls(entry.name, entry.reason, entry.expires, entry.version)
 
     @property
     def key(self) -> NormalizedName:
@@ -139,7 +172,11 @@ class Ignore:
         return today > self.expires
 
     def matches(self, pin: Pin) -> bool:
-        return self.key == pin.key and (self.version is None or self.version == pin.version)
+        if self.key != pin.key:
+            return False
+        return self.version is None or (
+            pin.version is not None and same_version(f"=={self.version}", pin.version)
+        )
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from packaging.version import InvalidVersion, Version
 
 from graviton.audit.model import Location, Manifest, Pin
 from graviton.audit.sources import requirements
-from graviton.errors import InputError, ServiceUnavailable, UsageError
+from graviton.errors import InputError, ServiceUnavailable, UsageError, one_line
 
 TIMEOUT = 900  # seconds: a resolution that slow is stuck on the network
 _VIA = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==\S+.*#\s*via\s+(.+)$")
@@ -55,28 +55,47 @@ def resolve(
     python: str | None = None,
     index_url: str | None = None,
     extra_index_urls: tuple[str, ...] = (),
+    offline: bool | None = None,
 ) -> Manifest:
-    """``manifest`` with its unpinned requirements pinned; unchanged when all are pinned."""
+    """``manifest`` with its unpinned requirements pinned; unchanged when all are pinned.
+
+    ``offline`` (default: pip's own ``PIP_NO_INDEX`` is set, which ``graviton audit --offline``
+    sets): pip-compile reads no index (``--no-index``: only a ``PIP_FIND_LINKS`` wheelhouse),
+    and nothing else here touches the network either; a failure is then exit 3.
+    """
     if not manifest.unpinned:
         return manifest
+    if offline is None:
+        offline = _env_offline()
     index = index_url or manifest.index_url
     extras = tuple(dict.fromkeys((*manifest.extra_index_urls, *extra_index_urls)))
     inputs = [pin for pin in manifest.pins if pin.url is None]
     with tempfile.TemporaryDirectory(prefix="graviton-resolve-") as tmp:
         source, output = Path(tmp, "requirements.in"), Path(tmp, "requirements.txt")
         source.write_text("".join(f"{_requirement_line(pin)}\n" for pin in inputs))
-        command = [*_pip_compile(python, index, extras), "--output-file", str(output), str(source)]
-        indexes = [index or os.environ.get("PIP_INDEX_URL") or PYPI, *extras]
-        _run(command, manifest.path, tmp, indexes)
+        command = [*_pip_compile(python, index, extras, offline)]
+        command += ["--output-file", str(output), str(source)]
+        indexes = [] if offline else [index or os.environ.get("PIP_INDEX_URL") or PYPI, *extras]
+        _run(command, manifest.path, tmp, indexes, offline=offline)
         compiled = requirements.parse(output, manifest.path)
         parents = _parents(output.read_text())
     return _merge(manifest, compiled.pins, parents)
 
 
-def _pip_compile(python: str | None, index: str | None, extras: tuple[str, ...]) -> list[str]:
+def _env_offline() -> bool:
+    """pip's ``PIP_NO_INDEX`` (any value but a false one, as pip reads it)."""
+    value = os.environ.get("PIP_NO_INDEX", "").strip().lower()
+    return value not in ("", "0", "false", "no", "off")
+
+
+def _pip_compile(
+    python: str | None, index: str | None, extras: tuple[str, ...], offline: bool = False
+) -> list[str]:
     command = [_interpreter(python), "-m", "piptools", "compile", "--quiet", "--no-header"]
     command += ["--annotation-style=line", "--no-emit-index-url", "--no-emit-options"]
     command += ["--strip-extras", "--allow-unsafe", "--no-config"]
+    if offline:
+        return [*command, "--no-index"]
     if index:
         command += ["--index-url", index]
     for url in extras:
@@ -118,7 +137,7 @@ def _requirement_line(pin: Pin) -> str:
     extras = f"[{','.join(pin.extras)}]" if pin.extras else ""
     specifier = pin.specifier
     if pin.version is not None:
-        specifier = f"{_operator(pin.version)}{pin.version}"
+        specifier = pin.pinned if pin.arbitrary else f"{_operator(pin.version)}{pin.version}"
     marker = f" ; {pin.marker}" if pin.marker else ""
     return f"{pin.name}{extras}{specifier}{marker}"
 
@@ -131,8 +150,14 @@ def _operator(version: str) -> str:
     return "=="
 
 
-def _run(command: list[str], display: str, cwd: str, indexes: list[str]) -> None:
-    env = {**os.environ, "PIP_NO_INPUT": "1"}
+def _run(
+    command: list[str], display: str, cwd: str, indexes: list[str], *, offline: bool = False
+) -> None:
+    env = {**os.environ, "PIP_NO_INPUT": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    if offline:
+        env |= {"PIP_NO_INDEX": "1"}
+        for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+            env.pop(name, None)
     try:
         done = subprocess.run(
             command,
@@ -152,7 +177,12 @@ def _run(command: list[str], display: str, cwd: str, indexes: list[str]) -> None
         raise UsageError(f"cannot run {command[0]}: {exc.strerror or exc}") from None
     if done.returncode == 0:
         return
-    message = _last_error(done.stderr or done.stdout)
+    message = one_line(_last_error(done.stderr or done.stdout))
+    if offline:
+        raise ServiceUnavailable(
+            f"{display}: --offline: cannot resolve the unpinned requirements without the index "
+            f"({message}); pin them, or pass --no-resolve"
+        )
     if unreachable := _unreachable(indexes):  # pip-tools does not say why a lookup failed
         raise ServiceUnavailable(f"{display}: cannot resolve, index {unreachable}: {message}")
     raise InputError(f"pip-compile failed: {message}", path=display)

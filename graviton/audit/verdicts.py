@@ -233,6 +233,14 @@ def explain_miss(files: Sequence[DistFile], target: Target, tagset: TagSet) -> s
 # -- the verdict -----------------------------------------------------------------------------------
 
 
+def pinned_files(pin: Pin, project: Project) -> tuple[DistFile, ...]:
+    """The files of every release the pin admits, as pip matches them: ``==1.2.5.0`` is the
+    release 1.2.5, ``==2.0`` is 2.0.0 (and 2.0.0+local); ``===`` is a string comparison."""
+    return tuple(
+        f for release in project.releases if pin.admits(release) for f in project.files(release)
+    )
+
+
 def judge_direct(pin: Pin, target: Target, tagset: TagSet) -> Finding:
     """A direct reference (``name @ URL``, VCS, path): judged from the URL alone, never guessed."""
     url = pin.url or ""
@@ -272,7 +280,7 @@ def judge(
         return Finding(pin, target, Verdict.UNKNOWN, f"not pinned ({pin.specifier or 'any'})")
     if project is None:
         return Finding(pin, target, Verdict.UNKNOWN, f"not found on {where}")
-    files = project.files(pin.version)
+    files = pinned_files(pin, project)
     if not files:
         versions = project.versions()
         newest = f" (newest: {versions[-1]})" if versions else ""
@@ -309,14 +317,25 @@ def judge(
             miss = f"requires Python {' / '.join(rp)}, target is {target.python_str}"
     sdists = [f for f in usable if not f.is_wheel]
     if sdists:
-        compiled = _elsewhere([f for f in files if f.is_wheel])
-        needs = (
-            f"ships compiled wheels for {compiled}: a compiler and headers will be needed"
-            if compiled
-            else "no compiled wheels for any platform: probably pure Python"
-        )
-        reason = f"{miss}; builds from the sdist ({needs})"
+        reason = _sdist_reason(miss, [f for f in files if f.is_wheel])
         return Finding(pin, target, Verdict.SOURCE, reason, fix, index_url=project.index_url)
     if not any(not f.is_wheel for f in files):
         miss += " and no sdist"
     return Finding(pin, target, Verdict.BLOCKED, miss, fix, index_url=project.index_url)
+
+
+def _sdist_reason(miss: str, wheels: Sequence[DistFile]) -> str:
+    """What is known about building the sdist: the release's wheels say whether it is compiled
+    elsewhere; with no wheel at all nothing says whether it needs a compiler (TA-Lib wraps C)."""
+    if not wheels:
+        return (
+            "only an sdist, no wheel for any platform: pip builds it on the target "
+            "(whether it needs a compiler and headers is unknown)"
+        )
+    compiled = _elsewhere(wheels)
+    needs = (
+        f"ships compiled wheels for {compiled}: a compiler and headers will be needed"
+        if compiled
+        else "its wheels are platform-independent but none fits the target"
+    )
+    return f"{miss}; builds from the sdist ({needs})"

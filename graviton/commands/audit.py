@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -37,7 +37,7 @@ def build_targets(
     musl: str | None,
     target: str | None,
     dockerfile: Path | None,
-    config: dict[str, Any],
+    config: cfg.AuditConfig,
 ) -> tuple[Target, ...]:
     """One Target per Python, from flags first, then ``[tool.graviton.audit]``, then defaults."""
     chosen = [
@@ -52,14 +52,11 @@ def build_targets(
     ]
     if len(chosen) > 1:
         raise UsageError(f"{' and '.join(chosen)} cannot be combined: pick one libc source")
-    if not pythons:
-        conf_py = config.get("python")
-        pythons = tuple(conf_py if isinstance(conf_py, list) else [conf_py] if conf_py else [])
+    pythons = pythons or config.python
     py_pairs = [parse_version_pair(str(p), "--python") for p in pythons]
     if not chosen:
-        glibc = config.get("glibc")
-        musl = config.get("musl")
-        target = config.get("target") or (None if glibc or musl else DEFAULT_PRESET)
+        glibc, musl = config.glibc, config.musl
+        target = config.target or (None if glibc or musl else DEFAULT_PRESET)
     if dockerfile is not None:
         from graviton.audit.images import target_for_dockerfile
 
@@ -82,7 +79,7 @@ def build_targets(
 
 def render_report(report: Report | GateReport, fmt: str, output: Path | None) -> None:
     """Write the report where asked; append the GitHub step summary when running in Actions."""
-    from graviton.audit import formats
+    from graviton import report as formats
 
     to_terminal = output is None and sys.stdout.isatty()
     text = formats.render(report, fmt, color=to_terminal, width=None)
@@ -208,7 +205,7 @@ def shared_options(func: F) -> F:
 
 
 def audit_request(
-    config: dict[str, Any],
+    config: cfg.AuditConfig | Mapping[str, Any],
     *,
     paths: tuple[Path, ...],
     pythons: tuple[str, ...],
@@ -232,18 +229,19 @@ def audit_request(
 
     if no_cache and offline:
         raise UsageError("--offline answers from the cache: it cannot be combined with --no-cache")
-    targets = build_targets(pythons, glibc, musl, target, dockerfile, config)
+    if offline:  # pip-compile, run for unpinned inputs, reads no index either (pip's own switch)
+        os.environ["PIP_NO_INDEX"] = "1"
+    settings = _settings(config)
+    targets = build_targets(pythons, glibc, musl, target, dockerfile, settings)
     _, env_extras = env_index_urls()
     extras = tuple(dict.fromkeys(extra_index_url + env_extras))
-    ignore_list: list[Ignore] = cfg.parse_ignore_table(config.get("ignore", []))
-    ignore_list += [cfg.parse_ignore_flag(text) for text in ignores]
-    fail = Verdict(fail_on or config.get("fail-on", Verdict.BLOCKED.value))
-    if fail not in FAIL_ON_CHOICES:
-        raise UsageError(f"fail-on must be one of blocked, unknown, source; got {fail.value}")
+    entries = [*settings.ignore, *(cfg.parse_ignore_flag(text) for text in ignores)]
+    ignore_list = [Ignore.of(entry) for entry in entries]
+    fail = Verdict(fail_on or settings.fail_on or Verdict.BLOCKED.value)
     return AuditRequest(
         paths=paths,
         targets=targets,
-        index_url=index_url or config.get("index-url"),
+        index_url=index_url or settings.index_url,
         extra_index_urls=extras,
         cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
         offline=offline,
@@ -255,12 +253,17 @@ def audit_request(
     )
 
 
-def choose_format(fmt: str | None, config: dict[str, Any]) -> str:
+def choose_format(fmt: str | None, config: cfg.AuditConfig | Mapping[str, Any]) -> str:
     """--format, else the config's ``format``, else table on a terminal and text otherwise."""
-    chosen = fmt or config.get("format") or ("table" if sys.stdout.isatty() else "text")
+    chosen = fmt or _settings(config).format or ("table" if sys.stdout.isatty() else "text")
     if chosen not in FORMAT_CHOICES:
-        raise UsageError(f"unknown format {chosen!r}")
+        raise UsageError(f"format {chosen!r} is not one of {', '.join(FORMAT_CHOICES)}")
     return str(chosen)
+
+
+def _settings(config: cfg.AuditConfig | Mapping[str, Any]) -> cfg.AuditConfig:
+    """The typed settings; a raw table (the gate's merged one) is read as the gate's."""
+    return config if isinstance(config, cfg.AuditConfig) else cfg.audit_settings(config)
 
 
 @click.command()
@@ -294,7 +297,7 @@ def audit(
     """
     from graviton.audit.run import audit as run_audit
 
-    config = cfg.section(cfg.load(paths[0] if paths else None), "audit")
+    config = cfg.load_config(paths[0] if paths else None).audit
     request = audit_request(config, paths=paths, dockerfile=dockerfile, **options)
     with Progress() as progress:
         report = run_audit(request, progress=progress)

@@ -202,7 +202,7 @@ def _write_spec(text: str) -> tuple[str, Path]:
 
 
 def write_report(report: GateReport, fmt: str, path: Path) -> None:
-    from graviton.audit import formats
+    from graviton import report as formats
 
     text = formats.render(report, fmt)
     try:

@@ -155,3 +155,51 @@ def test_fixture_pages_are_real_pep691() -> None:
 def test_a_file_without_a_known_extension_is_ignored() -> None:
     files = [DistFile("x-1.0.exe"), DistFile("x-1.0-py3-none-any.whl")]
     assert list(group_files(files)) == ["1.0"]
+
+
+# -- versions as pip reads them (PEP 440) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "written", "expected"),
+    [
+        ("shioaji", "1.2.5.0", Verdict.BLOCKED),  # the release 1.2.5 (zero padding)
+        ("shioaji", "1.2.6.0", Verdict.NATIVE),
+        ("numpy", "2.0", Verdict.NATIVE),  # the release 2.0.0
+        ("numpy", "1.26.4.0.0", Verdict.NATIVE),
+    ],
+)
+def test_equality_is_pep_440_not_string_equality(
+    name: str, written: str, expected: Verdict
+) -> None:
+    f = verdict(name, written)
+    assert f.verdict is expected, f.reason
+    assert f.pin.version == written  # shown as written
+
+
+def test_equality_admits_a_local_version_as_pip_does() -> None:
+    files = [DistFile("torchlike-2.0.0+cpu-cp311-cp311-manylinux_2_17_aarch64.whl")]
+    proj = Project("torchlike", group_files(files), "fixture")
+    found = judge(pin("torchlike", "2.0"), PY311_228, proj, TagSet(PY311_228))
+    assert found.verdict is Verdict.NATIVE
+
+
+def test_arbitrary_equality_compares_the_strings() -> None:
+    arbitrary = Pin("numpy", "2.0", Location("requirements.txt", 3), "===2.0", arbitrary=True)
+    found = judge(arbitrary, PY311_228, project("numpy"), TagSet(PY311_228))
+    assert found.verdict is Verdict.UNKNOWN and "2.0 is not on" in found.reason
+    exact = Pin("numpy", "2.0.0", Location("requirements.txt", 3), "===2.0.0", arbitrary=True)
+    assert judge(exact, PY311_228, project("numpy"), TagSet(PY311_228)).verdict is Verdict.NATIVE
+    assert exact.pinned == "===2.0.0"
+
+
+# -- an sdist-only project ---------------------------------------------------------------------
+
+
+def test_sdist_only_reason_says_what_is_known_not_pure_python() -> None:
+    proj = Project("ta-lib", group_files([DistFile("ta-lib-0.4.28.tar.gz")]), "fixture")
+    found = judge(pin("ta-lib", "0.4.28"), PY311_228, proj, TagSet(PY311_228))
+    assert found.verdict is Verdict.SOURCE
+    assert "pure" not in found.reason.lower()
+    assert "no wheel for any platform" in found.reason
+    assert "unknown" in found.reason  # whether it needs a compiler

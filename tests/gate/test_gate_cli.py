@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from graviton.audit.formats import jsondoc
+from graviton.report import jsondoc
 from tests.gate.conftest import Fixture
 
 SARIF_SCHEMA = Path(__file__).parents[1] / "fixtures" / "schemas" / "sarif-schema-2.1.0.json"

@@ -15,27 +15,13 @@ from typing import Any, NoReturn
 
 from graviton.audit.model import Location
 from graviton.errors import InputError
+from graviton.textfile import read_text
 
 from ._locate import KeyPath, Lines, json_lines, toml_lines
 
+__all__ = ["Table", "json_document", "load_json", "load_toml", "read_text", "toml_document"]
+
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
-
-
-def read_text(path: Path, display: str) -> str:
-    """The file's text (UTF-8, a BOM is dropped)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", path=display) from None
-    except IsADirectoryError:
-        raise InputError("is a directory, not a file", path=display) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path=display) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError("not UTF-8 text", path=display, line=line) from None
 
 
 def load_toml(text: str, display: str) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from graviton.audit.model import Location, Pin
-from graviton.errors import InputError
+from graviton.audit.model import Location, Pin, same_version
+from graviton.errors import InputError, one_line
 
 PYPI_SIMPLE = frozenset({"https://pypi.org/simple", "https://pypi.org/simple/"})
 
@@ -45,7 +45,9 @@ def normal_marker(text: str | None, where: Location) -> str | None:
         return str(Marker(text))
     except InvalidMarker as exc:
         raise InputError(
-            f"invalid marker {text!r}: {first_line(exc)}", path=where.path, line=where.line
+            f"invalid marker {one_line(text)!r}: {first_line(exc)}",
+            path=where.path,
+            line=where.line,
         ) from None
 
 
@@ -65,14 +67,16 @@ def _join(markers: Sequence[str], operator: str, where: Location) -> str | None:
     return normal_marker(f" {operator} ".join(f"({m})" for m in markers), where)
 
 
-def exact_version(specifier: SpecifierSet) -> str | None:
-    """The version of an ``==X`` or ``===X`` pin; None for ranges and wildcards (``==1.*``)."""
-    pinned = {
-        spec.version
-        for spec in specifier
-        if spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith(".*"))
-    }
-    return pinned.pop() if len(pinned) == 1 else None
+def exact_version(specifier: SpecifierSet) -> tuple[str | None, bool]:
+    """(version, arbitrary) of an ``==X`` or ``===X`` pin; (None, False) for ranges and wildcards
+    (``==1.*``). ``==2.0,==2.0.0`` is one version, as PEP 440 compares them."""
+    arbitrary = {spec.version for spec in specifier if spec.operator == "==="}
+    if arbitrary:
+        return (arbitrary.pop(), True) if len(arbitrary) == 1 else (None, False)
+    pinned = [s.version for s in specifier if s.operator == "==" and not s.version.endswith(".*")]
+    if pinned and all(same_version(f"=={pinned[0]}", other) for other in pinned[1:]):
+        return pinned[0], False
+    return None, False
 
 
 def requirement(text: str, where: Location, *, editable: bool = False) -> Pin:
@@ -81,13 +85,15 @@ def requirement(text: str, where: Location, *, editable: bool = False) -> Pin:
         req = Requirement(text)
     except InvalidRequirement as exc:
         raise InputError(
-            f"invalid requirement {text.strip()!r}: {first_line(exc)}",
+            f"invalid requirement {one_line(text)!r}: {first_line(exc)}",
             path=where.path,
             line=where.line,
         ) from None
+    version, arbitrary = (None, False) if req.url else exact_version(req.specifier)
     return Pin(
         name=req.name,
-        version=None if req.url else exact_version(req.specifier),
+        version=version,
+        arbitrary=arbitrary,
         location=where,
         specifier=_written_specifier(text, req),
         marker=str(req.marker) if req.marker else None,
@@ -122,26 +128,28 @@ def locked(
     url: str | None = None,
     index: str | None = None,
     editable: bool = False,
+    arbitrary: bool = False,
 ) -> Pin:
     """A pin from a lock entry: the lock states the exact version (direct references too)."""
-    if version is not None:
+    if version is not None and not arbitrary:
         try:
             Version(version)
         except InvalidVersion:
             raise InputError(
                 f"{name}: invalid version {version!r}", path=where.path, line=where.line
             ) from None
-    return Pin(
+    pin = Pin(
         name=name,
         version=version,
         location=where,
-        specifier=f"=={version}" if version is not None and url is None else "",
         marker=marker,
         extras=tuple(sorted(extras)),
         url=url,
         index_urls=index_urls(index),
         editable=editable,
+        arbitrary=arbitrary,
     )
+    return pin if url is not None else dataclasses.replace(pin, specifier=pin.pinned)
 
 
 def merge_duplicates(pins: list[Pin]) -> list[Pin]:
@@ -156,3 +164,20 @@ def merge_duplicates(pins: list[Pin]) -> list[Pin]:
             extras = tuple(sorted(set(first.extras) | set(pin.extras)))
             merged[key] = dataclasses.replace(first, extras=extras)
     return list(merged.values())
+
+
+def check_conflicts(pins: Sequence[Pin]) -> None:
+    """Two exact versions of one name under the same marker cannot both be installed (pip
+    refuses the file); ``==2.0`` and ``==2.0.0`` are one version."""
+    seen: dict[tuple[str, str | None], Pin] = {}
+    for pin in pins:
+        if pin.version is None or pin.url is not None:
+            continue
+        first = seen.setdefault((pin.key, pin.marker), pin)
+        if not first.admits(pin.version):
+            raise InputError(
+                f"{pin.name}{pin.pinned} conflicts with {first.name}{first.pinned} "
+                f"at {first.location}",
+                path=pin.location.path,
+                line=pin.location.line,
+            )

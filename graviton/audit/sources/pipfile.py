@@ -5,7 +5,8 @@ Each key of a section is a package: ``version`` (``"==x"``), ``markers``, ``extr
 first source is the manifest's index; pipenv only searches the others for packages that name
 them, so those pins carry their index. ``git``/``hg``/``svn``/``bzr`` (with ``ref``), ``file`` and
 ``path`` entries are direct references; ``path: "."`` is the project itself and not a pin.
-A package in both sections at the same version is one pin, at its ``default`` line.
+A package in both sections at the same version is one pin, at its ``default`` line. A file
+without ``_meta`` (``{}``) is not a lock pipenv wrote: an error, as for the other formats.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ _VCS = ("git", "hg", "svn", "bzr")
 
 def parse(path: Path, display: str) -> Manifest:
     doc = json_document(path, display)
+    if "_meta" not in doc:
+        doc.fail("not a Pipfile.lock: no _meta (run `pipenv lock`)")
     sources: dict[str, str] = {}
     meta = doc.table("_meta")
     for source in meta.tables("sources") if meta else []:
@@ -49,10 +52,10 @@ def parse(path: Path, display: str) -> Manifest:
 
 def _package(name: str, entry: Table, sources: dict[str, str]) -> Pin | None:
     where = entry.location()
-    version = None
+    version, arbitrary = None, False
     if (written := entry.string("version")) is not None:
         try:
-            version = _pin.exact_version(SpecifierSet(written))
+            version, arbitrary = _pin.exact_version(SpecifierSet(written))
         except InvalidSpecifier:
             entry.fail(f"{name}: invalid version {written!r}", "version")
     index = None
@@ -72,6 +75,7 @@ def _package(name: str, entry: Table, sources: dict[str, str]) -> Pin | None:
         url=url,
         index=index,
         editable=entry.data.get("editable") is True,
+        arbitrary=arbitrary,
     )
 
 

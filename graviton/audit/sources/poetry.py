@@ -9,7 +9,8 @@ report a Windows-only package as blocked but never skips one that Linux installs
 
 ``[package.source]``: ``legacy`` names the index the package comes from; ``git``, ``url``,
 ``file`` and ``directory`` are direct references (a ``develop = true`` directory is editable).
-Poetry does not lock the root project, and records no extras per package.
+Poetry does not lock the root project, and records no extras per package. A file with neither
+``[[package]]`` nor ``[metadata]`` (an empty one) is an error, as for the other lock formats.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from ._locate import ENTRY_DEPTH
 
 def parse(path: Path, display: str) -> Manifest:
     doc = toml_document(path, display, depth=ENTRY_DEPTH)
+    if "package" not in doc and "metadata" not in doc:
+        doc.fail("not a poetry.lock: no [[package]] and no [metadata] table (run `poetry lock`)")
     pins = [pin for entry in doc.tables("package") if (pin := _package(entry)) is not None]
     return Manifest(path=display, format="poetry.lock", pins=tuple(pins))
 

@@ -2,6 +2,8 @@
 ``[dependency-groups]``.
 
 Every requirement string is a pin at its own line; ranges are unpinned (``resolve`` pins them).
+Two exact pins of one name that are installed together (in the dependencies, or the
+dependencies with one extra or dependency group) conflict, as in a requirements file.
 A requirement on the project itself (``myproject[extra]`` in an optional group) is not a pin.
 ``include-group`` entries add nothing (every group is read) but must name an existing group and
 form no cycle, as PEP 735 requires. Dependencies declared ``dynamic`` cannot be read from the
@@ -27,7 +29,8 @@ def parse(path: Path, display: str) -> Manifest:
     groups = doc.table("dependency-groups")
     if project is None and groups is None:
         doc.fail("no [project] table or [dependency-groups] to read dependencies from")
-    pins: list[Pin] = []
+    base: list[Pin] = []
+    optional: list[list[Pin]] = []  # each extra and each dependency group
     if project is not None:
         if "dependencies" in project.strings("dynamic"):
             project.fail(
@@ -35,16 +38,19 @@ def parse(path: Path, display: str) -> Manifest:
                 "audit a lock or requirements file instead",
                 "dynamic",
             )
-        pins += _requirements(project, "dependencies")
-        if (optional := project.table("optional-dependencies")) is not None:
-            for extra in optional:
-                pins += _requirements(optional, extra)
+        base = _requirements(project, "dependencies")
+        if (extras := project.table("optional-dependencies")) is not None:
+            optional += [_requirements(extras, extra) for extra in extras]
     if groups is not None:
         _check_includes(groups)
-        for group in groups:
-            pins += _requirements(groups, group)
+        optional += [_requirements(groups, group) for group in groups]
     own = canonicalize_name(project.string("name") or "") if project is not None else None
-    pins = [pin for pin in pins if pin.key != own]
+    base = [pin for pin in base if pin.key != own]
+    optional = [[pin for pin in extra if pin.key != own] for extra in optional]
+    # what is installed together (the dependencies with one extra or group) must agree
+    for together in optional or [[]]:
+        _pin.check_conflicts(base + together)
+    pins = base + [pin for extra in optional for pin in extra]
     return Manifest(path=display, format="pyproject", pins=tuple(_pin.merge_duplicates(pins)))
 
 

@@ -13,7 +13,10 @@ Constraint entries (``-c``) are not pins, but an exact constraint makes an unpin
 of the same name exact; the pin stays at the requirement's line. A direct reference
 (``name @ URL``, a VCS or archive URL, a local path) is a pin with ``url`` set; its name comes
 from PEP 508, ``#egg=`` or the wheel/sdist file name, else it is the reference as written.
-A local path that is the current directory (``-e .``) is the project itself, not a pin.
+A local path that is the current directory (``-e .``) is the project itself, not a pin. A line
+pip rejects is an error at its file:line, never a pin: a path (a ``/`` in it, or a leading
+``.``) must be a project directory (``setup.py`` or ``pyproject.toml``; next to the file or in
+the working directory) or an archive file name, and anything else must be PEP 508.
 The same name pinned to two versions under the same marker is an error, as it is for pip.
 """
 
@@ -39,7 +42,7 @@ from packaging.utils import (
 )
 
 from graviton.audit.model import Location, Manifest, Pin
-from graviton.errors import InputError
+from graviton.errors import InputError, one_line
 
 from . import _pin
 from ._files import read_text
@@ -97,7 +100,7 @@ def parse(path: Path, display: str) -> Manifest:
     reader = _Reader()
     reader.read(path, display, constraint=False)
     pins = _pin.merge_duplicates(_constrain(reader.pins, reader.constraints))
-    _check_conflicts(pins)
+    _pin.check_conflicts(pins)
     return Manifest(
         path=display,
         format="requirements",
@@ -169,13 +172,13 @@ class _Reader:
         try:
             opts, _ = _PARSER.parse_args(_words(options))
         except (_OptionError, ValueError) as exc:
-            raise InputError(str(exc), path=where.path, line=where.line) from None
+            raise InputError(one_line(str(exc)), path=where.path, line=where.line) from None
         if args:
-            self.add(_requirement(args, where), where, constraint=constraint)
+            self.add(_requirement(args, where, base), where, constraint=constraint)
         for value in opts.editables or ():
             if constraint:
                 raise _error("editable requirements are not allowed as constraints", where)
-            self.add(_direct(value, None, where, editable=True), where, constraint=False)
+            self.add(_editable(value, where, base), where, constraint=False)
         for value in opts.requirements or ():
             self.include(value, where, base, constraint=constraint)
         for value in opts.constraints or ():
@@ -199,11 +202,14 @@ class _Reader:
     def include(self, value: str, where: Location, base: Path, *, constraint: bool) -> None:
         kind = "constraints" if constraint else "requirements"
         if _is_url(value):
-            raise _error(f"remote {kind} file {value} is not supported; download it first", where)
+            raise _error(
+                f"remote {kind} file {one_line(value)} is not supported; download it first", where
+            )
         target = base / value
         display = os.path.normpath(os.path.join(os.path.dirname(where.path), value))
         if not target.is_file():
-            raise _error(f"cannot open {kind} file {value}: no such file", where)
+            why = "not a regular file" if target.exists() else "no such file"
+            raise _error(f"cannot open {kind} file {one_line(value)}: {why}", where)
         resolved = target.resolve()
         for i, (open_path, _) in enumerate(self.reading):
             if open_path == resolved:
@@ -224,8 +230,9 @@ def _is_url(text: str) -> bool:
     return scheme in _URL_SCHEMES or scheme in _VCS or scheme.split("+", 1)[0] in _VCS
 
 
-def _requirement(text: str, where: Location) -> Pin | None:
-    """A requirement line: PEP 508, or a URL / local path as pip accepts them."""
+def _requirement(text: str, where: Location, base: Path) -> Pin | None:
+    """A requirement line as pip's ``parse_req_from_line`` reads it: PEP 508, a URL, an archive
+    file name, or a path to a local project directory; anything else pip rejects."""
     if _NAMED.match(text):
         return _pin.requirement(text, where)
     if _is_url(text):
@@ -233,11 +240,58 @@ def _requirement(text: str, where: Location) -> Pin | None:
         return _direct(reference.strip(), marker, where)
     reference, _, marker = text.partition(";")
     reference = reference.strip()
-    if reference.startswith((".", "/", "~")) or "/" in reference or "\\" in reference:
+    path = _without_extras(reference)
+    if _looks_like_path(reference) and (
+        _pin.is_project_root(path) or _project_dir(path, base, where) is not None
+    ):
         return _direct(reference, marker, where)
-    if reference.lower().endswith(_ARCHIVES):
+    if path.lower().endswith(_ARCHIVES):
         return _direct(reference, marker, where)
+    if _looks_like_path(reference):
+        raise _error(
+            f"invalid requirement {one_line(text)!r}: it looks like a path, but there is no "
+            "such directory",
+            where,
+        )
     return _pin.requirement(text, where)
+
+
+def _looks_like_path(reference: str) -> bool:
+    """pip's ``_looks_like_path``: a path separator in it, or a leading dot."""
+    return "/" in reference or os.sep in reference or reference.startswith(".")
+
+
+def _without_extras(reference: str) -> str:
+    split = _EXTRAS.match(reference)
+    return split[1] if split else reference
+
+
+def _project_dir(path: str, base: Path, where: Location) -> Path | None:
+    """The local project directory ``path`` names (next to the file, else in the working
+    directory, where pip looks); an error when it is a directory pip cannot install."""
+    for folder in (base / path, Path.cwd() / path):
+        if folder.is_dir():
+            if not (folder / "pyproject.toml").is_file() and not (folder / "setup.py").is_file():
+                raise _error(
+                    f"directory {one_line(path)!r} is not installable: neither setup.py nor "
+                    "pyproject.toml found",
+                    where,
+                )
+            return folder
+    return None
+
+
+def _editable(value: str, where: Location, base: Path) -> Pin | None:
+    """``-e``: a VCS URL or a local project directory, as pip's ``parse_editable`` accepts."""
+    path = _without_extras(value)
+    local = not _is_url(value) and not _pin.is_project_root(path)
+    if local and _project_dir(path, base, where) is None:
+        raise _error(
+            f"invalid editable requirement {one_line(value)!r}: not a local project "
+            "directory or a VCS URL",
+            where,
+        )
+    return _direct(value, None, where, editable=True)
 
 
 def _direct(
@@ -270,7 +324,7 @@ def _extras(text: str, where: Location) -> tuple[str, ...]:
     try:
         return tuple(sorted(Requirement(f"x{text}").extras))
     except InvalidRequirement:
-        raise _error(f"invalid extras {text!r}", where) from None
+        raise _error(f"invalid extras {one_line(text)!r}", where) from None
 
 
 def _name_of(reference: str) -> tuple[str, str | None]:
@@ -305,29 +359,13 @@ def _constrain(pins: list[Pin], constraints: list[Pin]) -> list[Pin]:
         if pin.url is None and len(versions) == 1:
             constraint = found[0]
             version = str(constraint.version)
-            if pin.version not in (None, version) or not SpecifierSet(pin.specifier).contains(
-                version, prereleases=True
-            ):
+            allowed = SpecifierSet(pin.specifier).contains(version, prereleases=True)
+            if not allowed or (pin.version is not None and not pin.admits(version)):
                 raise _error(
                     f"{pin.name}{pin.specifier} conflicts with the constraint "
-                    f"{constraint.name}=={version} at {constraint.location}",
+                    f"{constraint.name}{constraint.pinned} at {constraint.location}",
                     pin.location,
                 )
-            pin = dataclasses.replace(pin, version=version)
+            pin = dataclasses.replace(pin, version=version, arbitrary=constraint.arbitrary)
         out.append(pin)
     return out
-
-
-def _check_conflicts(pins: list[Pin]) -> None:
-    """Two exact versions of one name under the same marker cannot both be installed."""
-    seen: dict[tuple[str, str | None], Pin] = {}
-    for pin in pins:
-        if pin.version is None or pin.url is not None:
-            continue
-        first = seen.setdefault((pin.key, pin.marker), pin)
-        if first.version != pin.version:
-            raise _error(
-                f"{pin.name}=={pin.version} conflicts with {first.name}=={first.version} "
-                f"at {first.location}",
-                pin.location,
-            )

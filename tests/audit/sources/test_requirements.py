@@ -261,6 +261,7 @@ def test_one_name_may_have_a_version_per_marker(write: Write) -> None:
 
 
 def test_direct_references_are_reported_with_their_url(write: Write) -> None:
+    write("vendor/bridge/setup.py", "")  # pip installs a local directory only if it is a project
     path = write(
         "requirements.txt",
         """

@@ -11,11 +11,11 @@ import jsonschema
 import pytest
 
 from graviton import __version__
-from graviton.audit.formats import sarif
 from graviton.audit.model import Location, Report, Verdict
-from tests.audit.formats.conftest import build_report
+from graviton.report import sarif
+from tests.report.conftest import build_report
 
-SCHEMA_FILE = Path(__file__).parents[2] / "fixtures" / "schemas" / "sarif-schema-2.1.0.json"
+SCHEMA_FILE = Path(__file__).parents[1] / "fixtures" / "schemas" / "sarif-schema-2.1.0.json"
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,9 @@ Escaping follows the Actions toolkit (``@actions/core`` ``command.ts``).
 
 from __future__ import annotations
 
-from graviton.audit.formats._common import (
+from graviton.audit.model import Finding, Location, Verdict
+from graviton.gate.model import Check
+from graviton.report._common import (
     Judged,
     Renderable,
     check_message,
@@ -24,8 +26,6 @@ from graviton.audit.formats._common import (
     target_label,
     x86_only,
 )
-from graviton.audit.model import Finding, Location, Verdict
-from graviton.gate.model import Check
 
 LEVELS = {"error": "error", "warning": "warning", "note": "notice"}
 

@@ -4,9 +4,9 @@ import dataclasses
 import re
 from typing import NamedTuple
 
-from graviton.audit.formats import github
 from graviton.audit.model import Finding, Location, Report, Verdict
-from tests.audit.formats.conftest import PY312, SHIOAJI, SHIOAJI_FIX
+from graviton.report import github
+from tests.report.conftest import PY312, SHIOAJI, SHIOAJI_FIX
 
 COMMAND = re.compile(r"^::(error|warning|notice) ([^:]*)::(.*)$")
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from graviton.audit.formats._common import (
+from graviton.audit.model import Finding
+from graviton.gate.model import Check, CheckKind
+from graviton.report._common import (
     Judged,
     Renderable,
     check_title,
@@ -27,8 +29,6 @@ from graviton.audit.formats._common import (
     target_label,
     x86_note,
 )
-from graviton.audit.model import Finding
-from graviton.gate.model import Check, CheckKind
 
 # Backslash-escape what Markdown or a table cell would read as syntax; ``&`` too, so that no
 # entity or HTML tag can be formed from a package's text.

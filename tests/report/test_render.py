@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from graviton.audit import formats
+from graviton import report as formats
 from graviton.audit.model import Report
 from graviton.errors import UsageError
 

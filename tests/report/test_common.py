@@ -3,9 +3,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from graviton.audit.formats import _common
 from graviton.audit.model import Fix, Report, Verdict
-from tests.audit.formats.conftest import (
+from graviton.report import _common
+from tests.report.conftest import (
     LEGACY,
     MKL,
     MYLIB,

@@ -16,7 +16,9 @@ from typing import Any
 from urllib.parse import quote
 
 from graviton import __version__
-from graviton.audit.formats._common import (
+from graviton.audit.model import SCHEMA_VERSION, Finding, Ignore, Location, Report, Verdict
+from graviton.gate.model import Check, rule_title
+from graviton.report._common import (
     Judged,
     Renderable,
     check_message,
@@ -28,9 +30,7 @@ from graviton.audit.formats._common import (
     pin_label,
     target_label,
 )
-from graviton.audit.formats.jsondoc import target_doc
-from graviton.audit.model import SCHEMA_VERSION, Finding, Ignore, Location, Report, Verdict
-from graviton.gate.model import Check, rule_title
+from graviton.report.jsondoc import target_doc
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT = "gravitonFinding/v1"

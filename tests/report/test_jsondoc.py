@@ -7,9 +7,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from graviton.audit.formats import jsondoc
 from graviton.audit.model import SCHEMA_VERSION, Report, Verdict
-from tests.audit.formats.conftest import build_report
+from graviton.report import jsondoc
+from tests.report.conftest import build_report
 
 
 def validator() -> jsonschema.Draft202012Validator:

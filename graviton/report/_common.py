@@ -110,9 +110,10 @@ def result(report: Renderable) -> str:
 
 
 def pin_label(pin: Pin) -> str:
-    """``name==version``, ``name @ URL`` (credentials removed) or ``name<specifier>``."""
+    """``name==version`` (``===`` as pinned), ``name @ URL`` (credentials removed) or
+    ``name<specifier>``."""
     if pin.version is not None:
-        return f"{pin.name}=={pin.version}"
+        return f"{pin.name}{pin.pinned}"
     if pin.url is not None:
         return f"{pin.name} @ {redact(pin.url)}"
     return f"{pin.name}{pin.specifier}"

@@ -11,7 +11,9 @@ image registry.example.com/api:1  fails: ... lacks linux/arm64 (has linux/amd64)
 
 from __future__ import annotations
 
-from graviton.audit.formats._common import (
+from graviton.audit.model import Finding, Verdict
+from graviton.gate.model import Check
+from graviton.report._common import (
     Judged,
     Renderable,
     check_message,
@@ -27,8 +29,6 @@ from graviton.audit.formats._common import (
     summary_line,
     x86_note,
 )
-from graviton.audit.model import Finding, Verdict
-from graviton.gate.model import Check
 
 
 def line(finding: Finding) -> str:

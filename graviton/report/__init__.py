@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from graviton.audit.formats import github, jsondoc, junit, markdown, sarif, table, text
-from graviton.audit.formats._common import Renderable
 from graviton.errors import UsageError
+from graviton.report import github, jsondoc, junit, markdown, sarif, table, text
+from graviton.report._common import Renderable
 
 FORMATS = ("table", "text", "json", "sarif", "junit", "markdown", "github")
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import re
 
-from graviton.audit.formats import markdown
 from graviton.audit.model import Report
+from graviton.report import markdown
 
 # A GFM table row splits on pipes that are not backslash-escaped.
 CELL_SPLIT = re.compile(r"(?<!\\)\|")

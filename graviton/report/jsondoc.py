@@ -6,18 +6,16 @@ import json
 from importlib import resources
 from typing import Any
 
-from graviton.audit.formats._common import Judged, Renderable, iso_utc, pin_url
 from graviton.audit.model import SCHEMA_VERSION, Finding, Ignore, Target
 from graviton.gate.model import Check, ImageResult, rule_title
+from graviton.report._common import Judged, Renderable, iso_utc, pin_url
 
 SCHEMA_FILE = "audit.schema.json"
 
 
 def schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) every rendering validates against."""
-    text = (
-        resources.files("graviton.audit.formats").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
-    )
+    text = resources.files("graviton.report").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from io import StringIO
 
-from graviton.audit.formats._common import (
+from graviton.audit.model import Finding, Verdict
+from graviton.report._common import (
     Judged,
     Renderable,
     check_title,
@@ -20,7 +21,6 @@ from graviton.audit.formats._common import (
     summary_line,
     x86_note,
 )
-from graviton.audit.model import Finding, Verdict
 
 STYLES = {
     Verdict.NATIVE: "green",
@@ -34,6 +34,8 @@ STYLES = {
 
 def _version(finding: Finding) -> str:
     pin = finding.pin
+    if pin.arbitrary:
+        return pin.pinned  # ===X: matched as a string, so shown with its operator
     return pin.version or (f"@ {pin_url(pin)}" if pin.url else pin.specifier or "(unpinned)")
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from graviton.audit.formats import text
 from graviton.audit.model import Report
+from graviton.report import text
 
 
 def _finding_lines(out: str) -> list[str]:

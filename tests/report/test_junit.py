@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from graviton.audit.formats import junit
 from graviton.audit.model import Report, Verdict
-from tests.audit.formats.conftest import build_report
+from graviton.report import junit
+from tests.report.conftest import build_report
 
 
 def parse(report: Report) -> ET.Element:

@@ -12,7 +12,9 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from graviton.audit.formats._common import (
+from graviton.audit.model import Finding, Target, Verdict
+from graviton.gate.model import Check, CheckKind
+from graviton.report._common import (
     Judged,
     Renderable,
     check_message,
@@ -30,8 +32,6 @@ from graviton.audit.formats._common import (
     pin_url,
     target_label,
 )
-from graviton.audit.model import Finding, Target, Verdict
-from graviton.gate.model import Check, CheckKind
 
 # Characters XML 1.0 cannot carry at all (ElementTree would write them and break the file).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
