@@ -88,8 +88,8 @@ def validate(
     Exit codes: 0 pass, 1 a failing result, 2 usage, 3 engine/registry error or something
     that could not be proven (timeout, wrong CPU).
     """
+    from graviton.report.validate import render
     from graviton.validate.cpu import CPU_MODELS
-    from graviton.validate.render import render
     from graviton.validate.run import Request
     from graviton.validate.run import validate as run_validate
 

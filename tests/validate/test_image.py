@@ -7,7 +7,7 @@ import subprocess
 import jsonschema
 import pytest
 
-from graviton.validate.render import schema
+from graviton.report.validate import schema
 from tests.image.conftest import BUSYBOX_DOCKERFILE, DockerEnv, busybox_context
 from tests.validate.conftest import (
     BASE_IMAGE,

@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 
 from graviton.instances import Generation
+from graviton.report.validate import render, schema
 from graviton.validate.cpu import CPU_MODELS, mismatch, oldest
 from graviton.validate.model import CpuSeen, Report, Status
-from graviton.validate.render import render, schema
 from graviton.validate.results import MARK, interpret
 
 SARIF_SCHEMA = Path(__file__).parents[1] / "fixtures" / "schemas" / "sarif-schema-2.1.0.json"

@@ -1,6 +1,5 @@
 """``graviton validate``'s report in every output format (text, json, sarif, junit, markdown,
-github), in one module for now: it moves next to the audit's formats when those become
-``graviton/report/``. The escaping helpers are the audit formats' own.
+github), with the escaping helpers of the audit's formats beside it.
 """
 
 from __future__ import annotations
@@ -11,11 +10,11 @@ from importlib import resources
 from typing import Any
 
 from graviton import __version__
-from graviton.audit.formats.github import command as gh_command
-from graviton.audit.formats.junit import clean
-from graviton.audit.formats.markdown import escape
-from graviton.audit.formats.sarif import SARIF_SCHEMA, fingerprint, information_uri
 from graviton.errors import UsageError, one_line
+from graviton.report.github import command as gh_command
+from graviton.report.junit import clean
+from graviton.report.markdown import escape
+from graviton.report.sarif import SARIF_SCHEMA, fingerprint, information_uri
 from graviton.validate.model import SCHEMA_VERSION, DistributionResult, Report, Status
 
 FORMATS = ("text", "json", "sarif", "junit", "markdown", "github")
@@ -62,7 +61,7 @@ RULES: dict[Status, tuple[str, str, str, str]] = {
 
 def schema() -> dict[str, Any]:
     """The published JSON Schema (draft 2020-12) of ``--format json``."""
-    text = resources.files("graviton.validate").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    text = resources.files("graviton.report").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 
