@@ -4,7 +4,10 @@ audit, :mod:`graviton.image.dockerfile`, :mod:`graviton.checks.image` and the ga
 
 The Dockerfile rules are GVD001-GVD005. GVD006 (``pip install -r FILE`` whose pins do not
 install) is left to the gate's own audit, which reads every requirements file in the repository
-with the gate's index, cache, targets and ignore list, at the line of each pin.
+with the gate's index, cache and ignore list, at the line of each pin. A file a Dockerfile
+installs (``pip install -r FILE``) is judged for that Dockerfile's image -- its Python and libc,
+as ``graviton audit --dockerfile`` reads them -- not for the configured targets: that is what
+pip will meet. A base image graviton does not know leaves the file on the configured targets.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from graviton.audit.model import Location, Report
+from graviton.audit.images import target_for_image
+from graviton.audit.model import Location, Report, Target
 from graviton.audit.run import AuditRequest, Progress, apply_ignores, audit, input_files
 from graviton.checks.image import DEFAULT_REQUIRED, ImageCheck, ImageRef, check_image
 from graviton.errors import InputError
@@ -104,12 +108,16 @@ def gate(
             f"(looked in {where})"
         )
     read = _cached(lookup or _registry_lookup)
-    report = _audit(request, inputs.lock_files, progress)
     dockerfiles = [_display(p) for p in inputs.dockerfiles]
+    # every Dockerfile is parsed before anything is read: one buildx would reject is exit 2
+    parsed = [(p, _parse(p, d)) for p, d in zip(inputs.dockerfiles, dockerfiles, strict=True)]
+    installed = installed_targets(parsed, request.audit.targets) if request.audit_enabled else {}
+    locks = _with_installed(inputs.lock_files, installed, request.exclude)
+    report = _audit(request, locks, installed, progress)
     checks: list[Check] = []
-    for path, display in zip(inputs.dockerfiles, dockerfiles, strict=True):
-        found = dockerfile_findings(path, display, request, read)
-        checks += [_from_finding(f, display) for f in found]
+    for _, dockerfile in parsed:
+        found = _dockerfile_checks(dockerfile, request, read)
+        checks += [_from_finding(f, dockerfile.path) for f in found]
     images = tuple(_check_image(spec, request, read, dockerfiles) for spec in request.images)
     checks += [c for c in map(image_check, images) if c is not None]
     ignored = apply_check_ignores(checks, request.audit.ignores, request.audit.today)
@@ -121,10 +129,57 @@ def gate(
     )
 
 
-def _audit(request: GateRequest, files: Sequence[Path], progress: Progress | None) -> Report:
+def installed_targets(
+    parsed: Sequence[tuple[Path, df.Dockerfile]], default: Sequence[Target]
+) -> dict[Path, tuple[Target, ...]]:
+    """Requirements files the Dockerfiles install (``pip install -r FILE``, FILE in the build
+    context: the Dockerfile's folder) -> the targets they are installed on: the Python and libc
+    of the stage's base image when graviton knows them (the audit's own image table), else
+    ``default``. A file installed by several Dockerfiles is judged for each of their images."""
+    python = default[0].python if default else Target().python
+    out: dict[Path, dict[Target, None]] = {}
+    for path, dockerfile in parsed:
+        for use in df.pip_requirements(dockerfile, path.parent, df.reachable(dockerfile)):
+            target = target_for_image(use.base, python)
+            found = out.setdefault(use.requirements.resolve(), {})
+            found.update(dict.fromkeys((target,) if target else default))
+    return {path: tuple(targets) for path, targets in out.items()}
+
+
+def _with_installed(
+    locks: Sequence[Path], installed: dict[Path, tuple[Target, ...]], exclude: Sequence[str]
+) -> tuple[Path, ...]:
+    """The lock files found, and each installed file not among them (``pip install -r
+    deps/prod.txt`` in a Dockerfile names a lock the folder walk would not count)."""
+    seen = {p.resolve() for p in locks}
+    root = Path.cwd().resolve()
+    extra = []
+    for path in installed:
+        if path in seen:
+            continue
+        relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+        if not discover.excluded(relative, exclude):
+            extra.append(path)
+    return (*locks, *extra)
+
+
+def _audit(
+    request: GateRequest,
+    files: Sequence[Path],
+    installed: dict[Path, tuple[Target, ...]],
+    progress: Progress | None,
+) -> Report:
     settings = request.audit
     if files:
-        return audit(replace(settings, paths=tuple(files)), progress=progress)
+        # one audit per set of targets: files installed by a Dockerfile get its image's
+        groups: dict[tuple[Target, ...], list[Path]] = {}
+        for path in files:
+            groups.setdefault(installed.get(path.resolve(), settings.targets), []).append(path)
+        reports = [
+            audit(replace(settings, paths=tuple(paths), targets=targets), progress=progress)
+            for targets, paths in groups.items()
+        ]
+        return _merge(reports)
     # nothing to audit: the ignore list still applies (an expired entry fails the gate)
     _, expired = apply_ignores((), settings.ignores, settings.today)
     return Report(
@@ -136,16 +191,36 @@ def _audit(request: GateRequest, files: Sequence[Path], progress: Progress | Non
     )
 
 
-def dockerfile_findings(
-    path: Path, display: str, request: GateRequest, read: ImageLookup
-) -> list[Finding]:
-    """GVD001-GVD005 for one Dockerfile (GVD001 only when ``request.base_images``)."""
+def _merge(reports: Sequence[Report]) -> Report:
+    """One report from audits of the same run over different targets."""
+    first = reports[0]
+    if len(reports) == 1:
+        return first
+    findings = [f for r in reports for f in r.findings]
+    findings.sort(
+        key=lambda f: (f.pin.location.path, f.pin.location.line or 0, f.pin.key, f.target.python)
+    )
+    return replace(
+        first,
+        targets=tuple(dict.fromkeys(t for r in reports for t in r.targets)),
+        manifests=tuple(m for r in reports for m in r.manifests),
+        findings=tuple(findings),
+    )
+
+
+def _parse(path: Path, display: str) -> df.Dockerfile:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise InputError(f"cannot read the Dockerfile: {reason}", path=display) from None
-    parsed = df.parse(text, display)
+    return df.parse(text, display)
+
+
+def _dockerfile_checks(
+    parsed: df.Dockerfile, request: GateRequest, read: ImageLookup
+) -> list[Finding]:
+    """GVD001-GVD005 for one Dockerfile (GVD001 only when ``request.base_images``)."""
     stages = df.reachable(parsed)
     lookup = (lambda image: read(image, request.platforms, False)) if request.base_images else None
     return df.check_all(parsed, stages, lookup)
