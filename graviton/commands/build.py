@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 import sys
 import tomllib
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from graviton.aws import AwsOptions, aws_options
-from graviton.checks.image import EcrReader, ImageRef, ManifestReader
 from graviton.errors import InputError, UsageError
 from graviton.image.buildx import DEFAULT_PLATFORMS, BakeTarget, BuildRequest
 from graviton.image.model import Finding, Severity
@@ -34,6 +32,7 @@ from graviton.image.run import (
 )
 from graviton.image.run import verify as verify_image
 from graviton.image.smoke import DEFAULT_COMMAND, SmokeResult
+from graviton.oci.ecr import EcrClients
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -213,7 +212,7 @@ def verify_command(
         from graviton.image.smoke import parse_command
 
         parse_command(smoke_command)
-        from graviton.checks.engine import engine_info
+        from graviton.oci.engine import engine_info
 
         engine_info()  # exit 3 now rather than a failed smoke run per platform
     results = [
@@ -222,7 +221,7 @@ def verify_command(
             plats,
             smoke_command=smoke_command,
             smoke_timeout=timeout,
-            reader=_ecr_reader(image, aws),
+            ecr=EcrClients(aws.profile, aws.endpoint_url),
         )
         for image in images
     ]
@@ -243,21 +242,6 @@ def verify_command(
 
 
 verify = verify_command  # graviton.cli maps "verify" to this attribute
-
-
-def _ecr_reader(image: str, aws: AwsOptions) -> ManifestReader | None:
-    """ECR images: with --endpoint-url (moto, VPC endpoints) through the ECR API; otherwise the
-    OCI API with a token from GetAuthorizationToken for --profile (configs are checked too)."""
-    ref = ImageRef.parse(image)
-    if ref.ecr is None:
-        return None
-    from graviton.aws import aws_errors
-    from graviton.image.registry import RegistryReader
-
-    opts = replace(aws, region=aws.region or ref.ecr[1])
-    with aws_errors("ecr"):
-        client = opts.client("ecr")
-    return EcrReader(client) if aws.endpoint_url else RegistryReader(ecr_client=client)
 
 
 # -- pyproject [tool.graviton.images] --------------------------------------------------------------

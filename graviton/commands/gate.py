@@ -145,6 +145,7 @@ def gate(
     from graviton.gate.run import GateRequest, ImageSpec, RegistryLookup
     from graviton.gate.run import gate as run_gate
     from graviton.image.run import parse_platforms
+    from graviton.oci.ecr import EcrClients
 
     extra_outputs = [_write_spec(text) for text in writes]
     pyproject = cfg.find_pyproject(paths[0] if paths else None)
@@ -184,7 +185,7 @@ def gate(
     )
     if not gate_request.base_images:
         click.echo("graviton: base images not checked (GVD001 skipped)", err=True)
-    lookup = RegistryLookup(aws.region, aws.profile, aws.endpoint_url)
+    lookup = RegistryLookup(EcrClients(aws.profile, aws.endpoint_url))
     with Progress() as progress:
         report = run_gate(gate_request, lookup=lookup, progress=progress)
     render_report(report, choose_format(fmt, config), output)

@@ -19,7 +19,7 @@ from pathlib import Path
 from graviton.audit.images import target_for_image
 from graviton.audit.model import Location, Report, Target
 from graviton.audit.run import AuditRequest, Progress, apply_ignores, audit, input_files
-from graviton.checks.image import DEFAULT_REQUIRED, ImageCheck, ImageRef, check_image
+from graviton.checks.image import DEFAULT_REQUIRED, ImageCheck
 from graviton.errors import InputError
 from graviton.gate import discover
 from graviton.gate.model import (
@@ -32,8 +32,11 @@ from graviton.gate.model import (
     image_check,
 )
 from graviton.image import dockerfile as df
+from graviton.image.inspect import check_image
 from graviton.image.model import Finding
-from graviton.image.registry import NotFound
+from graviton.oci.ecr import EcrClients
+from graviton.oci.reference import ImageRef
+from graviton.oci.registry import NotFound
 
 ImageLookup = Callable[[str, Sequence[str], bool], ImageCheck]
 
@@ -268,35 +271,19 @@ def _cached(read: ImageLookup) -> ImageLookup:
 
 @dataclass
 class RegistryLookup:
-    """Images through the OCI distribution API; Amazon ECR through the ECR API with the AWS
-    options of the command (so ``--endpoint-url`` reaches a moto server)."""
+    """Images through the OCI distribution API; Amazon ECR with the AWS options of the command
+    (``--endpoint-url`` reaches a moto server through the ECR API), each image in the region its
+    registry host names: ``--region`` is the service's, not the image's."""
 
-    region: str | None = None
-    profile: str | None = None
-    endpoint_url: str | None = None
-    _clients: dict[str, object] = field(default_factory=dict)
+    ecr: EcrClients = field(default_factory=EcrClients)
 
     def __call__(self, ref: str, platforms: Sequence[str], configs: bool) -> ImageCheck:
-        parsed = ImageRef.parse(ref)
-        client = None
-        if parsed.ecr is not None and (self.endpoint_url or self.profile or self.region):
-            client = self._ecr(self.region or parsed.ecr[1])
-        if client is None:
+        if ImageRef.parse(ref).ecr is None:
             return check_image(ref, platforms, check_configs=configs)
         from graviton.aws import aws_errors
 
-        with aws_errors(f"ecr batch-get-image {ref}"):
-            return check_image(ref, platforms, ecr_client=client, check_configs=configs)
-
-    def _ecr(self, region: str) -> object:
-        if region not in self._clients:
-            from graviton.aws import AwsOptions
-
-            options = AwsOptions(
-                region=region, profile=self.profile, endpoint_url=self.endpoint_url
-            )
-            self._clients[region] = options.client("ecr")
-        return self._clients[region]
+        with aws_errors(f"ecr {ref}"):
+            return check_image(ref, platforms, ecr=self.ecr, check_configs=configs)
 
 
 _registry_lookup = RegistryLookup()

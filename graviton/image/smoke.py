@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 
 from graviton.errors import UsageError
-from graviton.image.buildx import docker_binary
+from graviton.oci.engine import docker_binary
 
 DEFAULT_COMMAND = "uname -m"
 

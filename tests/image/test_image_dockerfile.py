@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from graviton.checks.image import Manifest, judge
+from graviton.checks.image import judge
 from graviton.image import dockerfile as df
+from graviton.oci.manifest import Manifest
 
 
 def rules(findings: list[df.Finding]) -> list[tuple[str, int | None]]:
