@@ -45,7 +45,7 @@ FORMATS = click.Choice(["text", "json"])
     "--platform",
     "platforms",
     multiple=True,
-    metavar="LIST",
+    metavar="PLATFORMS",
     help="Comma-separated platforms (default linux/amd64,linux/arm64).",
 )
 @click.option("--push", is_flag=True, help="Push, then read the index back and prove it.")
@@ -64,7 +64,13 @@ FORMATS = click.Choice(["text", "json"])
     help="Run CMD in each platform's image (by digest) and check the architecture it prints.",
 )
 @click.option("--no-smoke", is_flag=True, help="Skip the smoke run.")
-@click.option("--smoke-timeout", default="120s", show_default=True, help="Per platform.")
+@click.option(
+    "--smoke-timeout",
+    default="120s",
+    show_default=True,
+    metavar="DURATION",
+    help="Per platform, e.g. 90s, 2m; the container is removed when it fires.",
+)
 @click.option("--metadata-file", type=click.Path(dir_okay=False), help="Keep buildx metadata.")
 @click.option("--check-only", is_flag=True, help="Run the engine and Dockerfile checks only.")
 @click.option(
@@ -108,7 +114,14 @@ def build(
     Before building: the engine, buildx, the builder's platforms and QEMU are checked, and the
     Dockerfile is read for arm64 traps (rules GVD001-GVD006, with file:line). With --push the
     image index is read back from the registry and every platform proven (attestation manifests
-    never count); then each platform's image runs, by digest, under --smoke-timeout.
+    never count); then each platform's image runs, by digest, under --smoke-timeout
+    (docker run --init: a SIGILL under QEMU ends the run as "illegal instruction").
+
+    \b
+    Examples:
+      graviton build --push -t 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1 .
+      graviton build --check-only .
+      graviton build --all --push --smoke "python -c 'import app'"
 
     \b
     Exit codes: 0 built and proven, 1 a check/build/verification/smoke failure,
@@ -172,8 +185,8 @@ def build(
     "--platform",
     "platforms",
     multiple=True,
-    metavar="LIST",
-    help="Platforms that must be present (default linux/amd64,linux/arm64).",
+    metavar="PLATFORMS",
+    help="Platforms that must be present, comma-separated (default linux/amd64,linux/arm64).",
 )
 @click.option(
     "--smoke",
@@ -184,7 +197,13 @@ def build(
     metavar="[CMD]",
     help=f"Also run CMD (default: {DEFAULT_COMMAND}) in each platform's image, by digest.",
 )
-@click.option("--smoke-timeout", default="120s", show_default=True, help="Per platform.")
+@click.option(
+    "--smoke-timeout",
+    default="120s",
+    show_default=True,
+    metavar="DURATION",
+    help="Per platform, e.g. 90s, 2m; the container is removed when it fires.",
+)
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @aws_options
 def verify_command(
@@ -200,7 +219,14 @@ def verify_command(
     \b
     Reads each image's index over the OCI distribution API (ECR, Docker Hub, any registry; docker
     login credentials), ignores attestation manifests, checks each child's config architecture,
-    and prints the index digest and one digest per platform.
+    and prints the index digest and one digest per platform. With --smoke each platform's
+    image runs (uname -m, or the image's python3 when it has no uname).
+
+    \b
+    Examples:
+      graviton verify 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1.4.2
+      graviton verify localhost:5000/api:1 --smoke --smoke-timeout 3m
+      graviton verify ghcr.io/acme/worker:2 --platform linux/arm64 --format json
 
     \b
     Exit codes: 0 every platform present (and smoke passed), 1 a platform is missing or wrong,

@@ -84,8 +84,9 @@ def _line_of(path: Path, text: str) -> int | None:
     "--platform",
     "platforms",
     multiple=True,
-    metavar="OS/ARCH[,...]",
-    help="Platforms images and base images must hold. [default: linux/amd64,linux/arm64]",
+    metavar="PLATFORMS",
+    help="Platforms images and base images must hold, comma-separated. "
+    "[default: linux/amd64,linux/arm64]",
 )
 @click.option(
     "--exclude",
@@ -126,7 +127,8 @@ def gate(
     """Everything a pull request must pass before the Graviton move, as one CI step.
 
     Audits every lock and requirements file under PATHS (default: the current directory,
-    recursively; .git, virtualenvs, node_modules and build output are skipped), checks every
+    recursively; .git, virtualenvs, node_modules and build output are skipped) -- a file a
+    Dockerfile installs (pip install -r FILE) for that image's Python and libc --, checks every
     Dockerfile (rules GVD001-GVD005: base images without linux/arm64, constant FROM --platform,
     x86 download URLs, undeclared TARGETARCH, curl without --fail) and, for each --image, that
     its registry index holds linux/amd64 and linux/arm64 (GVI001). One report, one --fail-on:
@@ -136,6 +138,12 @@ def gate(
     Settings come from [tool.graviton.gate] and [tool.graviton.audit] in pyproject.toml
     (paths, dockerfiles, images, exclude, platforms, base-images, python, target, fail-on,
     ignore, format...), so the CI line is just `graviton gate`. Flags win.
+
+    \b
+    Examples:
+      graviton gate
+      graviton gate services/ --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1
+      graviton gate --format github --write sarif:gate.sarif --write junit:junit.xml
 
     \b
     Exit codes: 0 pass, 1 a finding at or above --fail-on (or an expired ignore entry),
