@@ -18,7 +18,7 @@ from pathlib import Path
 
 from graviton.audit.images import target_for_image
 from graviton.audit.model import Location, Report, Target
-from graviton.audit.run import AuditRequest, Progress, apply_ignores, audit, input_files
+from graviton.audit.run import AuditRequest, Progress, apply_ignores, audit
 from graviton.checks.image import DEFAULT_REQUIRED, ImageCheck
 from graviton.errors import InputError
 from graviton.gate import discover
@@ -37,6 +37,7 @@ from graviton.image.model import Finding
 from graviton.oci.ecr import EcrClients
 from graviton.oci.reference import ImageRef
 from graviton.oci.registry import NotFound
+from graviton.paths import display_path as _display
 
 ImageLookup = Callable[[str, Sequence[str], bool], ImageCheck]
 
@@ -287,7 +288,3 @@ class RegistryLookup:
 
 
 _registry_lookup = RegistryLookup()
-
-
-def _display(path: Path) -> str:
-    return input_files([path])[0][1]
