@@ -115,7 +115,10 @@ def gate(
     dockerfiles = [_display(p) for p in inputs.dockerfiles]
     # every Dockerfile is parsed before anything is read: one buildx would reject is exit 2
     parsed = [(p, _parse(p, d)) for p, d in zip(inputs.dockerfiles, dockerfiles, strict=True)]
-    installed = installed_targets(parsed, request.audit.targets) if request.audit_enabled else {}
+    roots = tuple(p for p in request.paths if p.is_dir()) or ((cwd or Path.cwd()),)
+    installed = (
+        installed_targets(parsed, request.audit.targets, roots) if request.audit_enabled else {}
+    )
     locks = _with_installed(inputs.lock_files, installed, request.exclude)
     report = _audit(request, locks, installed, progress)
     checks: list[Check] = []
@@ -134,19 +137,27 @@ def gate(
 
 
 def installed_targets(
-    parsed: Sequence[tuple[Path, df.Dockerfile]], default: Sequence[Target]
+    parsed: Sequence[tuple[Path, df.Dockerfile]],
+    default: Sequence[Target],
+    roots: Sequence[Path] = (),
 ) -> dict[Path, tuple[Target, ...]]:
-    """Requirements files the Dockerfiles install (``pip install -r FILE``, FILE in the build
-    context: the Dockerfile's folder) -> the targets they are installed on: the Python and libc
-    of the stage's base image when graviton knows them (the audit's own image table), else
-    ``default``. A file installed by several Dockerfiles is judged for each of their images."""
+    """Requirements files the Dockerfiles install (``pip install -r FILE``) -> the targets they
+    are installed on: the Python and libc of the stage's base image when graviton knows them
+    (the audit's own image table), else ``default``. FILE is looked for in the build context:
+    the Dockerfile's folder, else a checked root (``docker/api.Dockerfile`` built from the
+    repository root). A file installed by several Dockerfiles is judged for each image."""
     python = default[0].python if default else Target().python
     out: dict[Path, dict[Target, None]] = {}
     for path, dockerfile in parsed:
-        for use in df.pip_requirements(dockerfile, path.parent, df.reachable(dockerfile)):
-            target = target_for_image(use.base, python)
-            found = out.setdefault(use.requirements.resolve(), {})
-            found.update(dict.fromkeys((target,) if target else default))
+        stages = df.reachable(dockerfile)
+        for context in (path.parent, *roots):
+            uses = df.pip_requirements(dockerfile, context, stages)
+            for use in uses:
+                target = target_for_image(use.base, python)
+                found = out.setdefault(use.requirements.resolve(), {})
+                found.update(dict.fromkeys((target,) if target else default))
+            if uses:
+                break  # the first context that holds the files is the build's
     return {path: tuple(targets) for path, targets in out.items()}
 
 

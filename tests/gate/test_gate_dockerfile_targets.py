@@ -118,3 +118,19 @@ def test_a_platform_fixed_through_an_arg_is_gvd002_in_the_gate(
     proc = gate(root, "--format", "json")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert [(c["rule"], c["line"]) for c in json.loads(proc.stdout)["checks"]] == [("GVD002", 2)]
+
+
+def test_a_dockerfile_in_a_subfolder_built_from_the_root(
+    tmp_path: Path, index: IndexServer
+) -> None:
+    root = write(
+        tmp_path,
+        {
+            "requirements.txt": "numpy==1.26.4\n",
+            "docker/api.Dockerfile": "FROM python:3.8-slim\nCOPY requirements.txt .\n"
+            "RUN pip install -r requirements.txt\n",
+        },
+    )
+    proc = gate(root, "-i", index.url, "--format", "json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert [p["python"] for p in json.loads(proc.stdout)["packages"]] == ["3.8"]
