@@ -31,12 +31,53 @@ SUBCOMMANDS: dict[str, str] = {
     "capacity": "capacity:capacity",
 }
 
+# what `graviton --help` says of each, in this order, without importing any of them
+SUMMARIES: dict[str, str] = {
+    "audit": "Will every pinned dependency install on linux/aarch64?",
+    "build": "Build a multi-arch image with buildx, push it, prove it, smoke-run it.",
+    "verify": "Prove an image in a registry has every platform.",
+    "gate": "The audit, Dockerfile and image checks as one CI step.",
+    "shift": "Move an ECS service to Graviton in alarm-gated steps.",
+    "status": "Where a shift stands.",
+    "rollback": "Roll a shift back to its last good step.",
+    "unlock": "Release a shift's lease held by a controller that is gone.",
+    "savings": "What the move saves, per capacity provider.",
+}
+
 
 class LazyGroup(click.Group):
     """A click group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(name for name in SUBCOMMANDS if self._spec_available(name))
+        ordered = [*SUMMARIES, *sorted(set(SUBCOMMANDS) - set(SUMMARIES))]
+        return [name for name in ordered if self._spec_available(name)]
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list, once, from :data:`SUMMARIES` (no command module is imported)."""
+        rows = [(name, SUMMARIES.get(name, "")) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Click's usage errors as one line, like every other error: ``graviton: error: ...``
+        and exit 2 (click prints a usage block, a hint and the error on three lines)."""
+        if kwargs.get("standalone_mode", True) is False:
+            return super().main(*args, **kwargs)
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            where = f"{exc.ctx.info_name}: " if exc.ctx and exc.ctx.parent else ""
+            click.echo(f"graviton: error: {where}{exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"graviton: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("graviton: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         spec = SUBCOMMANDS.get(cmd_name)
@@ -91,12 +132,14 @@ def main() -> None:
     """Move Python services on ECS from x86 to AWS Graviton (arm64) without an outage.
 
     \b
-    audit    will every pinned dependency install on linux/aarch64?
-    build    multi-arch images with buildx, proven in the registry
-    verify   prove an image in a registry has every platform
-    shift    staged, alarm-gated move of an ECS service to Graviton
-    gate     the audit + Dockerfile + image checks as one CI step
-    savings  what the move saves, per capacity provider
+    Examples:
+      graviton audit requirements.txt
+      graviton gate
+      graviton build --push -t 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1 .
+      graviton shift --cluster prod --service orders --alarm orders-5xx
+
+    Every command says more with -h; exit codes: 0 pass, 1 a failing finding or result,
+    2 usage or bad input, 3 a service could not be reached.
     """
 
 

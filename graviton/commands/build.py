@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 import sys
 import tomllib
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from graviton.aws import AwsOptions, aws_options
-from graviton.checks.image import EcrReader, ImageRef, ManifestReader
 from graviton.errors import InputError, UsageError
 from graviton.image.buildx import DEFAULT_PLATFORMS, BakeTarget, BuildRequest
 from graviton.image.model import Finding, Severity
@@ -34,6 +32,7 @@ from graviton.image.run import (
 )
 from graviton.image.run import verify as verify_image
 from graviton.image.smoke import DEFAULT_COMMAND, SmokeResult
+from graviton.oci.ecr import EcrClients
 
 FORMATS = click.Choice(["text", "json"])
 
@@ -46,7 +45,7 @@ FORMATS = click.Choice(["text", "json"])
     "--platform",
     "platforms",
     multiple=True,
-    metavar="LIST",
+    metavar="PLATFORMS",
     help="Comma-separated platforms (default linux/amd64,linux/arm64).",
 )
 @click.option("--push", is_flag=True, help="Push, then read the index back and prove it.")
@@ -65,7 +64,13 @@ FORMATS = click.Choice(["text", "json"])
     help="Run CMD in each platform's image (by digest) and check the architecture it prints.",
 )
 @click.option("--no-smoke", is_flag=True, help="Skip the smoke run.")
-@click.option("--smoke-timeout", default="120s", show_default=True, help="Per platform.")
+@click.option(
+    "--smoke-timeout",
+    default="120s",
+    show_default=True,
+    metavar="DURATION",
+    help="Per platform, e.g. 90s, 2m; the container is removed when it fires.",
+)
 @click.option("--metadata-file", type=click.Path(dir_okay=False), help="Keep buildx metadata.")
 @click.option("--check-only", is_flag=True, help="Run the engine and Dockerfile checks only.")
 @click.option(
@@ -109,7 +114,14 @@ def build(
     Before building: the engine, buildx, the builder's platforms and QEMU are checked, and the
     Dockerfile is read for arm64 traps (rules GVD001-GVD006, with file:line). With --push the
     image index is read back from the registry and every platform proven (attestation manifests
-    never count); then each platform's image runs, by digest, under --smoke-timeout.
+    never count); then each platform's image runs, by digest, under --smoke-timeout
+    (docker run --init: a SIGILL under QEMU ends the run as "illegal instruction").
+
+    \b
+    Examples:
+      graviton build --push -t 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1 .
+      graviton build --check-only .
+      graviton build --all --push --smoke "python -c 'import app'"
 
     \b
     Exit codes: 0 built and proven, 1 a check/build/verification/smoke failure,
@@ -173,8 +185,8 @@ def build(
     "--platform",
     "platforms",
     multiple=True,
-    metavar="LIST",
-    help="Platforms that must be present (default linux/amd64,linux/arm64).",
+    metavar="PLATFORMS",
+    help="Platforms that must be present, comma-separated (default linux/amd64,linux/arm64).",
 )
 @click.option(
     "--smoke",
@@ -185,7 +197,13 @@ def build(
     metavar="[CMD]",
     help=f"Also run CMD (default: {DEFAULT_COMMAND}) in each platform's image, by digest.",
 )
-@click.option("--smoke-timeout", default="120s", show_default=True, help="Per platform.")
+@click.option(
+    "--smoke-timeout",
+    default="120s",
+    show_default=True,
+    metavar="DURATION",
+    help="Per platform, e.g. 90s, 2m; the container is removed when it fires.",
+)
 @click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
 @aws_options
 def verify_command(
@@ -201,7 +219,14 @@ def verify_command(
     \b
     Reads each image's index over the OCI distribution API (ECR, Docker Hub, any registry; docker
     login credentials), ignores attestation manifests, checks each child's config architecture,
-    and prints the index digest and one digest per platform.
+    and prints the index digest and one digest per platform. With --smoke each platform's
+    image runs (uname -m, or the image's python3 when it has no uname).
+
+    \b
+    Examples:
+      graviton verify 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1.4.2
+      graviton verify localhost:5000/api:1 --smoke --smoke-timeout 3m
+      graviton verify ghcr.io/acme/worker:2 --platform linux/arm64 --format json
 
     \b
     Exit codes: 0 every platform present (and smoke passed), 1 a platform is missing or wrong,
@@ -213,7 +238,7 @@ def verify_command(
         from graviton.image.smoke import parse_command
 
         parse_command(smoke_command)
-        from graviton.checks.engine import engine_info
+        from graviton.oci.engine import engine_info
 
         engine_info()  # exit 3 now rather than a failed smoke run per platform
     results = [
@@ -222,7 +247,7 @@ def verify_command(
             plats,
             smoke_command=smoke_command,
             smoke_timeout=timeout,
-            reader=_ecr_reader(image, aws),
+            ecr=EcrClients(aws.profile, aws.endpoint_url),
         )
         for image in images
     ]
@@ -243,21 +268,6 @@ def verify_command(
 
 
 verify = verify_command  # graviton.cli maps "verify" to this attribute
-
-
-def _ecr_reader(image: str, aws: AwsOptions) -> ManifestReader | None:
-    """ECR images: with --endpoint-url (moto, VPC endpoints) through the ECR API; otherwise the
-    OCI API with a token from GetAuthorizationToken for --profile (configs are checked too)."""
-    ref = ImageRef.parse(image)
-    if ref.ecr is None:
-        return None
-    from graviton.aws import aws_errors
-    from graviton.image.registry import RegistryReader
-
-    opts = replace(aws, region=aws.region or ref.ecr[1])
-    with aws_errors("ecr"):
-        client = opts.client("ecr")
-    return EcrReader(client) if aws.endpoint_url else RegistryReader(ecr_client=client)
 
 
 # -- pyproject [tool.graviton.images] --------------------------------------------------------------

@@ -84,8 +84,9 @@ def _line_of(path: Path, text: str) -> int | None:
     "--platform",
     "platforms",
     multiple=True,
-    metavar="OS/ARCH[,...]",
-    help="Platforms images and base images must hold. [default: linux/amd64,linux/arm64]",
+    metavar="PLATFORMS",
+    help="Platforms images and base images must hold, comma-separated. "
+    "[default: linux/amd64,linux/arm64]",
 )
 @click.option(
     "--exclude",
@@ -126,7 +127,8 @@ def gate(
     """Everything a pull request must pass before the Graviton move, as one CI step.
 
     Audits every lock and requirements file under PATHS (default: the current directory,
-    recursively; .git, virtualenvs, node_modules and build output are skipped), checks every
+    recursively; .git, virtualenvs, node_modules and build output are skipped) -- a file a
+    Dockerfile installs (pip install -r FILE) for that image's Python and libc --, checks every
     Dockerfile (rules GVD001-GVD005: base images without linux/arm64, constant FROM --platform,
     x86 download URLs, undeclared TARGETARCH, curl without --fail) and, for each --image, that
     its registry index holds linux/amd64 and linux/arm64 (GVI001). One report, one --fail-on:
@@ -138,6 +140,12 @@ def gate(
     ignore, format...), so the CI line is just `graviton gate`. Flags win.
 
     \b
+    Examples:
+      graviton gate
+      graviton gate services/ --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1
+      graviton gate --format github --write sarif:gate.sarif --write junit:junit.xml
+
+    \b
     Exit codes: 0 pass, 1 a finding at or above --fail-on (or an expired ignore entry),
     2 usage or unreadable input, 3 the package index or a registry could not be read.
     """
@@ -145,6 +153,7 @@ def gate(
     from graviton.gate.run import GateRequest, ImageSpec, RegistryLookup
     from graviton.gate.run import gate as run_gate
     from graviton.image.run import parse_platforms
+    from graviton.oci.ecr import EcrClients
 
     extra_outputs = [_write_spec(text) for text in writes]
     pyproject = cfg.find_pyproject(paths[0] if paths else None)
@@ -184,7 +193,7 @@ def gate(
     )
     if not gate_request.base_images:
         click.echo("graviton: base images not checked (GVD001 skipped)", err=True)
-    lookup = RegistryLookup(aws.region, aws.profile, aws.endpoint_url)
+    lookup = RegistryLookup(EcrClients(aws.profile, aws.endpoint_url))
     with Progress() as progress:
         report = run_gate(gate_request, lookup=lookup, progress=progress)
     render_report(report, choose_format(fmt, config), output)

@@ -4,7 +4,10 @@ audit, :mod:`graviton.image.dockerfile`, :mod:`graviton.checks.image` and the ga
 
 The Dockerfile rules are GVD001-GVD005. GVD006 (``pip install -r FILE`` whose pins do not
 install) is left to the gate's own audit, which reads every requirements file in the repository
-with the gate's index, cache, targets and ignore list, at the line of each pin.
+with the gate's index, cache and ignore list, at the line of each pin. A file a Dockerfile
+installs (``pip install -r FILE``) is judged for that Dockerfile's image -- its Python and libc,
+as ``graviton audit --dockerfile`` reads them -- not for the configured targets: that is what
+pip will meet. A base image graviton does not know leaves the file on the configured targets.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from graviton.audit.model import Location, Report
-from graviton.audit.run import AuditRequest, Progress, apply_ignores, audit, input_files
-from graviton.checks.image import DEFAULT_REQUIRED, ImageCheck, ImageRef, check_image
+from graviton.audit.images import target_for_image
+from graviton.audit.model import Location, Report, Target
+from graviton.audit.run import AuditRequest, Progress, apply_ignores, audit
+from graviton.checks.image import DEFAULT_REQUIRED, ImageCheck
 from graviton.errors import InputError
 from graviton.gate import discover
 from graviton.gate.model import (
@@ -28,8 +32,12 @@ from graviton.gate.model import (
     image_check,
 )
 from graviton.image import dockerfile as df
+from graviton.image.inspect import check_image
 from graviton.image.model import Finding
-from graviton.image.registry import NotFound
+from graviton.oci.ecr import EcrClients
+from graviton.oci.reference import ImageRef
+from graviton.oci.registry import NotFound
+from graviton.paths import display_path as _display
 
 ImageLookup = Callable[[str, Sequence[str], bool], ImageCheck]
 
@@ -104,12 +112,19 @@ def gate(
             f"(looked in {where})"
         )
     read = _cached(lookup or _registry_lookup)
-    report = _audit(request, inputs.lock_files, progress)
     dockerfiles = [_display(p) for p in inputs.dockerfiles]
+    # every Dockerfile is parsed before anything is read: one buildx would reject is exit 2
+    parsed = [(p, _parse(p, d)) for p, d in zip(inputs.dockerfiles, dockerfiles, strict=True)]
+    roots = tuple(p for p in request.paths if p.is_dir()) or ((cwd or Path.cwd()),)
+    installed = (
+        installed_targets(parsed, request.audit.targets, roots) if request.audit_enabled else {}
+    )
+    locks = _with_installed(inputs.lock_files, installed, request.exclude)
+    report = _audit(request, locks, installed, progress)
     checks: list[Check] = []
-    for path, display in zip(inputs.dockerfiles, dockerfiles, strict=True):
-        found = dockerfile_findings(path, display, request, read)
-        checks += [_from_finding(f, display) for f in found]
+    for _, dockerfile in parsed:
+        found = _dockerfile_checks(dockerfile, request, read)
+        checks += [_from_finding(f, dockerfile.path) for f in found]
     images = tuple(_check_image(spec, request, read, dockerfiles) for spec in request.images)
     checks += [c for c in map(image_check, images) if c is not None]
     ignored = apply_check_ignores(checks, request.audit.ignores, request.audit.today)
@@ -121,10 +136,65 @@ def gate(
     )
 
 
-def _audit(request: GateRequest, files: Sequence[Path], progress: Progress | None) -> Report:
+def installed_targets(
+    parsed: Sequence[tuple[Path, df.Dockerfile]],
+    default: Sequence[Target],
+    roots: Sequence[Path] = (),
+) -> dict[Path, tuple[Target, ...]]:
+    """Requirements files the Dockerfiles install (``pip install -r FILE``) -> the targets they
+    are installed on: the Python and libc of the stage's base image when graviton knows them
+    (the audit's own image table), else ``default``. FILE is looked for in the build context:
+    the Dockerfile's folder, else a checked root (``docker/api.Dockerfile`` built from the
+    repository root). A file installed by several Dockerfiles is judged for each image."""
+    python = default[0].python if default else Target().python
+    out: dict[Path, dict[Target, None]] = {}
+    for path, dockerfile in parsed:
+        stages = df.reachable(dockerfile)
+        for context in (path.parent, *roots):
+            uses = df.pip_requirements(dockerfile, context, stages)
+            for use in uses:
+                target = target_for_image(use.base, python)
+                found = out.setdefault(use.requirements.resolve(), {})
+                found.update(dict.fromkeys((target,) if target else default))
+            if uses:
+                break  # the first context that holds the files is the build's
+    return {path: tuple(targets) for path, targets in out.items()}
+
+
+def _with_installed(
+    locks: Sequence[Path], installed: dict[Path, tuple[Target, ...]], exclude: Sequence[str]
+) -> tuple[Path, ...]:
+    """The lock files found, and each installed file not among them (``pip install -r
+    deps/prod.txt`` in a Dockerfile names a lock the folder walk would not count)."""
+    seen = {p.resolve() for p in locks}
+    root = Path.cwd().resolve()
+    extra = []
+    for path in installed:
+        if path in seen:
+            continue
+        relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+        if not discover.excluded(relative, exclude):
+            extra.append(path)
+    return (*locks, *extra)
+
+
+def _audit(
+    request: GateRequest,
+    files: Sequence[Path],
+    installed: dict[Path, tuple[Target, ...]],
+    progress: Progress | None,
+) -> Report:
     settings = request.audit
     if files:
-        return audit(replace(settings, paths=tuple(files)), progress=progress)
+        # one audit per set of targets: files installed by a Dockerfile get its image's
+        groups: dict[tuple[Target, ...], list[Path]] = {}
+        for path in files:
+            groups.setdefault(installed.get(path.resolve(), settings.targets), []).append(path)
+        reports = [
+            audit(replace(settings, paths=tuple(paths), targets=targets), progress=progress)
+            for targets, paths in groups.items()
+        ]
+        return _merge(reports)
     # nothing to audit: the ignore list still applies (an expired entry fails the gate)
     _, expired = apply_ignores((), settings.ignores, settings.today)
     return Report(
@@ -136,16 +206,36 @@ def _audit(request: GateRequest, files: Sequence[Path], progress: Progress | Non
     )
 
 
-def dockerfile_findings(
-    path: Path, display: str, request: GateRequest, read: ImageLookup
-) -> list[Finding]:
-    """GVD001-GVD005 for one Dockerfile (GVD001 only when ``request.base_images``)."""
+def _merge(reports: Sequence[Report]) -> Report:
+    """One report from audits of the same run over different targets."""
+    first = reports[0]
+    if len(reports) == 1:
+        return first
+    findings = [f for r in reports for f in r.findings]
+    findings.sort(
+        key=lambda f: (f.pin.location.path, f.pin.location.line or 0, f.pin.key, f.target.python)
+    )
+    return replace(
+        first,
+        targets=tuple(dict.fromkeys(t for r in reports for t in r.targets)),
+        manifests=tuple(m for r in reports for m in r.manifests),
+        findings=tuple(findings),
+    )
+
+
+def _parse(path: Path, display: str) -> df.Dockerfile:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise InputError(f"cannot read the Dockerfile: {reason}", path=display) from None
-    parsed = df.parse(text, display)
+    return df.parse(text, display)
+
+
+def _dockerfile_checks(
+    parsed: df.Dockerfile, request: GateRequest, read: ImageLookup
+) -> list[Finding]:
+    """GVD001-GVD005 for one Dockerfile (GVD001 only when ``request.base_images``)."""
     stages = df.reachable(parsed)
     lookup = (lambda image: read(image, request.platforms, False)) if request.base_images else None
     return df.check_all(parsed, stages, lookup)
@@ -193,39 +283,19 @@ def _cached(read: ImageLookup) -> ImageLookup:
 
 @dataclass
 class RegistryLookup:
-    """Images through the OCI distribution API; Amazon ECR through the ECR API with the AWS
-    options of the command (so ``--endpoint-url`` reaches a moto server)."""
+    """Images through the OCI distribution API; Amazon ECR with the AWS options of the command
+    (``--endpoint-url`` reaches a moto server through the ECR API), each image in the region its
+    registry host names: ``--region`` is the service's, not the image's."""
 
-    region: str | None = None
-    profile: str | None = None
-    endpoint_url: str | None = None
-    _clients: dict[str, object] = field(default_factory=dict)
+    ecr: EcrClients = field(default_factory=EcrClients)
 
     def __call__(self, ref: str, platforms: Sequence[str], configs: bool) -> ImageCheck:
-        parsed = ImageRef.parse(ref)
-        client = None
-        if parsed.ecr is not None and (self.endpoint_url or self.profile or self.region):
-            client = self._ecr(self.region or parsed.ecr[1])
-        if client is None:
+        if ImageRef.parse(ref).ecr is None:
             return check_image(ref, platforms, check_configs=configs)
         from graviton.aws import aws_errors
 
-        with aws_errors(f"ecr batch-get-image {ref}"):
-            return check_image(ref, platforms, ecr_client=client, check_configs=configs)
-
-    def _ecr(self, region: str) -> object:
-        if region not in self._clients:
-            from graviton.aws import AwsOptions
-
-            options = AwsOptions(
-                region=region, profile=self.profile, endpoint_url=self.endpoint_url
-            )
-            self._clients[region] = options.client("ecr")
-        return self._clients[region]
+        with aws_errors(f"ecr {ref}"):
+            return check_image(ref, platforms, ecr=self.ecr, check_configs=configs)
 
 
 _registry_lookup = RegistryLookup()
-
-
-def _display(path: Path) -> str:
-    return input_files([path])[0][1]

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import collections
 import json
-import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -19,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graviton.errors import GravitonError, ServiceUnavailable
+from graviton.errors import GravitonError
+from graviton.oci.engine import docker_binary
 
 LineSink = Callable[[str], None]
 DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
@@ -52,13 +51,6 @@ class BuildRequest:
 class BuildResult:
     digest: str | None  # containerimage.digest: the index digest for a multi-platform build
     metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-def docker_binary() -> str:
-    found = shutil.which(os.environ.get("GRAVITON_DOCKER", "docker"))
-    if found is None:
-        raise ServiceUnavailable("the docker CLI is not installed (apt-get install docker.io)")
-    return found
 
 
 def build_args(req: BuildRequest, metadata_file: str, progress: str = "plain") -> list[str]:

@@ -95,6 +95,36 @@ class Stage:
     platform: str | None  # the --platform flag as written
     line: int
     instructions: tuple[Instruction, ...] = field(default=())
+    # the --platform flag after global ARG substitution, None when it reads a platform that only
+    # the build knows (BUILDPLATFORM, TARGETPLATFORM...) or an ARG without a default
+    fixed_platform: str | None = None
+
+
+# what BuildKit's Dockerfile frontend accepts; anything else fails the build ("unknown
+# instruction"), so graviton refuses it too instead of calling the file ok
+INSTRUCTIONS = frozenset(
+    {
+        "ADD",
+        "ARG",
+        "CMD",
+        "COPY",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "FROM",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "RUN",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
+    }
+)
+FROM_FLAGS = ("platform",)
 
 
 @dataclass(frozen=True)
@@ -199,35 +229,92 @@ def parse(
     global_args: dict[str, str | None] = {}
     stages: list[Stage] = []
     current: list[Instruction] = []
-    head: tuple[str | None, str, str | None, int] | None = None
+    head: tuple[str | None, str, str | None, int, str | None] | None = None
 
     def close() -> None:
         if head is not None:
-            name, base, platform, line = head
-            stages.append(Stage(len(stages), name, base, platform, line, tuple(current)))
+            name, base, platform, line, fixed = head
+            stages.append(Stage(len(stages), name, base, platform, line, tuple(current), fixed))
 
     for ins in parse_instructions(text):
+        if ins.keyword not in INSTRUCTIONS:
+            raise InputError(
+                f"unknown instruction {ins.keyword!r}: docker buildx would reject this Dockerfile",
+                path=path,
+                line=ins.line,
+            )
         if ins.keyword == "FROM":
             close()
             current = []
-            tokens = _split(ins.body)
-            if not tokens:
-                raise InputError("FROM without an image", path=path, line=ins.line)
             values = {**global_args, **{k: v for k, v in given.items() if k in global_args}}
-            base = substitute(tokens[0], values)
-            name = tokens[2].lower() if len(tokens) >= 3 and tokens[1].upper() == "AS" else None
-            head = (name, base, ins.flags.get("platform"), ins.line)
+            image, name, platform = _from_parts(ins, path)
+            base = substitute(image, values)
+            head = (name, base, platform, ins.line, _fixed(platform, values))
         elif head is None:
-            if ins.keyword == "ARG":
-                for token in _split(ins.body):
-                    key, eq, default = token.partition("=")
-                    global_args[key] = given.get(key, default if eq else None)
+            if ins.keyword != "ARG":
+                raise InputError(
+                    f"no FROM before this {ins.keyword}: only ARG may come before the first "
+                    "FROM (docker buildx would reject this Dockerfile)",
+                    path=path,
+                    line=ins.line,
+                )
+            for token in _split(ins.body):
+                key, eq, default = token.partition("=")
+                global_args[key] = given.get(key, default if eq else None)
         else:
             current.append(ins)
     close()
     if not stages:
         raise InputError("no FROM instruction", path=path)
     return Dockerfile(path=path, global_args=global_args, stages=tuple(stages))
+
+
+def _from_parts(ins: Instruction, path: str) -> tuple[str, str | None, str | None]:
+    """(image, AS name, --platform) of a FROM line, checked as BuildKit checks it:
+    ``--flag=value`` flags (only ``--platform``), then ``IMAGE`` or ``IMAGE AS NAME``."""
+    tokens = _split(ins.text)
+    platform = None
+    while tokens and tokens[0].startswith("--"):
+        flag, eq, value = tokens.pop(0)[2:].partition("=")
+        if flag not in FROM_FLAGS:
+            raise InputError(
+                f"FROM: unknown flag --{flag} (docker buildx would reject this Dockerfile)",
+                path=path,
+                line=ins.line,
+            )
+        if not eq or not value:
+            raise InputError(
+                f"FROM: --{flag} needs a value written --{flag}=VALUE "
+                "(docker buildx would reject this Dockerfile)",
+                path=path,
+                line=ins.line,
+            )
+        platform = value
+    if len(tokens) == 1:
+        return tokens[0], None, platform
+    if len(tokens) == 3 and tokens[1].upper() == "AS":
+        return tokens[0], tokens[2].lower(), platform
+    raise InputError(
+        "FROM wants IMAGE or IMAGE AS NAME (docker buildx would reject this Dockerfile)",
+        path=path,
+        line=ins.line,
+    )
+
+
+def _fixed(platform: str | None, values: Mapping[str, str | None]) -> str | None:
+    """The platform a ``--platform`` flag always means, or None: an automatic platform ARG
+    (``$BUILDPLATFORM``, ``$TARGETPLATFORM``...) or an ARG without a default (given at build
+    time) leave it open; ``ARG P=linux/amd64`` + ``--platform=$P`` fixes it as surely as a
+    constant does."""
+    if not platform:
+        return None
+    names = {m[1] or m[3] for m in _VAR.finditer(platform)}
+    if names & set(AUTOMATIC_ARGS):
+        return None
+    expanded = substitute(platform, values)
+    if not expanded or "$" in expanded or any(not values.get(n) for n in names):
+        return None
+    return expanded
 
 
 def _sources(stage: Stage) -> list[tuple[str, int]]:
@@ -274,14 +361,10 @@ def external_images(dockerfile: Dockerfile, stages: Iterable[Stage]) -> list[tup
         for ref, line in _sources(stage):
             if ref.lower() == "scratch" or dockerfile.stage(ref) is not None:
                 continue
-            if ref == stage.base and ("BUILDPLATFORM" in platform or _constant(platform)):
+            if ref == stage.base and ("BUILDPLATFORM" in platform or stage.fixed_platform):
                 continue  # runs on the build machine, or pinned (GVD002 says so)
             out.setdefault(ref, line)
     return list(out.items())
-
-
-def _constant(platform: str | None) -> bool:
-    return bool(platform) and "$" not in (platform or "")
 
 
 # -- the rules ------------------------------------------------------------------------------------
@@ -329,7 +412,9 @@ def check_constant_platform(dockerfile: Dockerfile, stages: Sequence[Stage]) -> 
         Finding(
             "GVD002",
             Severity.ERROR,
-            f"FROM --platform={stage.platform} pins stage "
+            f"FROM --platform={stage.platform}"
+            + (f" (= {stage.fixed_platform})" if stage.fixed_platform != stage.platform else "")
+            + f" pins stage "
             f"{stage.name or stage.index} to one platform, and its output ends up in every "
             "variant of the image",
             dockerfile.path,
@@ -337,7 +422,7 @@ def check_constant_platform(dockerfile: Dockerfile, stages: Sequence[Stage]) -> 
             fix="drop --platform, or use --platform=$BUILDPLATFORM for a cross-compiling stage",
         )
         for stage in stages
-        if _constant(stage.platform)
+        if stage.fixed_platform
     ]
 
 

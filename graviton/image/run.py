@@ -11,14 +11,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graviton.audit.run import _display  # paths as every report shows them: cwd-relative
-from graviton.checks.engine import EngineFacts
-from graviton.checks.image import ImageCheck, ImageRef, ManifestReader, check_image
+from graviton.checks.image import ImageCheck
 from graviton.errors import InputError, UsageError
 from graviton.image import dockerfile as df
 from graviton.image.buildx import BakeTarget, BuildRequest, BuildResult, LineSink
+from graviton.image.inspect import check_image
 from graviton.image.model import Finding, Severity, has_errors
 from graviton.image.smoke import SmokeResult
+from graviton.oci.ecr import EcrClients
+from graviton.oci.engine import EngineFacts
+from graviton.oci.manifest import ManifestReader
+from graviton.oci.reference import ImageRef
+from graviton.paths import display_path as _display
 
 _PLATFORM = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$")
 
@@ -135,9 +139,11 @@ def _requirements_findings(
 def engine_findings(
     platforms: Sequence[str], builder: str | None, run_platforms: Sequence[str]
 ) -> tuple[EngineFacts, list[Finding]]:
-    from graviton.checks.engine import check_engine
+    from graviton.checks.engine import judge_engine
+    from graviton.oci.engine import gather
 
-    return check_engine(platforms, builder=builder, run_platforms=run_platforms)
+    facts = gather(builder)
+    return facts, judge_engine(facts, platforms, run_platforms=run_platforms)
 
 
 # -- verify + smoke --------------------------------------------------------------------------------
@@ -178,12 +184,12 @@ def verify(
     expected_digest: str | None = None,
     smoke_command: str | None = None,
     smoke_timeout: float = 120.0,
-    ecr_client: object = None,
+    ecr: EcrClients | None = None,
     reader: ManifestReader | None = None,
     runner: SmokeRunner | None = None,
 ) -> Verification:
     """Prove ``ref_text`` holds every platform (configs included); smoke each one by digest."""
-    check = check_image(ref_text, platforms, ecr_client=ecr_client, reader=reader)
+    check = check_image(ref_text, platforms, ecr=ecr, reader=reader)
     results: list[SmokeResult] = []
     if smoke_command is not None and check.ok:
         from graviton.image.smoke import smoke

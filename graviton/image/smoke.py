@@ -1,22 +1,27 @@
-"""Run a command in each platform's image, by digest, under a hard timeout.
-
-QEMU hangs instead of failing ("qemu: uncaught target signal 4"), so the container gets a name and
-is removed with ``docker rm -f`` when the timeout fires; killing the client alone would leave it
-running.
+"""Run a command in each platform's image, by digest: does it start, and does it say the
+architecture it should?  The run itself (``docker run --init``, a hard timeout that removes the
+container) is :func:`graviton.image.emulated.run_emulated`'s.
 """
 
 from __future__ import annotations
 
 import re
 import shlex
-import subprocess
-import uuid
+import signal
 from dataclasses import dataclass
 
 from graviton.errors import UsageError
-from graviton.image.buildx import docker_binary
+from graviton.image.emulated import RunResult, run_emulated
 
 DEFAULT_COMMAND = "uname -m"
+# when the image has no uname: its Python says the machine as uname -m does
+PYTHON_MACHINE = tuple(
+    [python, "-c", "import platform; print(platform.machine())"] for python in ("python3", "python")
+)
+NO_ARCH_PROGRAM = (
+    "the image has neither uname nor python3 to print its architecture: pass --smoke 'CMD' "
+    "with a program the image has (its entrypoint binary with --version, say), or --no-smoke"
+)
 
 # what ``uname -m`` (and friends) print for each architecture
 MACHINES: dict[str, tuple[str, ...]] = {
@@ -77,13 +82,29 @@ def judge(
     mismatches with both names in it.
     """
     tail = "\n".join((output.strip() or stderr.strip()).splitlines()[-5:])
+    run = RunResult(exit_code, output, stderr, timeout)
     if exit_code is None:
+        return SmokeResult(
+            platform, image, False, tail, f"{run.describe()} (QEMU hangs instead of failing)"
+        )
+    if run.signal is signal.SIGILL:
         return SmokeResult(
             platform,
             image,
             False,
             tail,
-            f"timed out after {timeout:g}s and was killed (QEMU hangs instead of failing)",
+            f"{run.describe()}: the program uses an instruction this CPU (or QEMU's model of "
+            f"it) lacks, e.g. built for a newer CPU: {_last(output + stderr)}",
+            exit_code=exit_code,
+        )
+    if run.signal is not None:
+        return SmokeResult(
+            platform,
+            image,
+            False,
+            tail,
+            f"{run.describe()}: {_last(output + stderr)}",
+            exit_code=exit_code,
         )
     if exit_code != 0:
         exec_format = "exec format" in output + stderr
@@ -115,53 +136,23 @@ def judge(
     )
 
 
-def run_args(image: str, platform: str, argv: list[str], name: str) -> list[str]:
-    """Pure: ``docker run`` arguments that run ``argv`` as the container's command."""
-    return [
-        "run",
-        "--rm",
-        "--name",
-        name,
-        "--platform",
-        platform,
-        "--pull",
-        "missing",
-        "--entrypoint",
-        argv[0],
-        image,
-        *argv[1:],
-    ]
-
-
 def smoke(image: str, platform: str, command: str, timeout: float) -> SmokeResult:
-    """Run ``command`` in ``image`` (a by-digest reference) for ``platform``."""
+    """Run ``command`` in ``image`` (a by-digest reference) for ``platform``. The default
+    ``uname -m`` falls back to the image's Python when the image has no ``uname`` (distroless,
+    FROM scratch + python)."""
     argv = parse_command(command)
-    docker = docker_binary()
-    name = f"graviton-smoke-{uuid.uuid4().hex[:12]}"
-    try:
-        proc = subprocess.run(
-            [docker, *run_args(image, platform, argv, name)],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        subprocess.run(
-            [docker, "rm", "--force", name], capture_output=True, timeout=60, check=False
-        )
-        return judge(platform, image, _text(exc.stdout), None, timeout, _text(exc.stderr))
-    return judge(platform, image, proc.stdout, proc.returncode, timeout, proc.stderr)
+    run = run_emulated(image, platform, argv, timeout, name_prefix="graviton-smoke")
+    if command == DEFAULT_COMMAND and run.command_not_found:
+        for fallback in PYTHON_MACHINE:
+            run = run_emulated(image, platform, fallback, timeout, name_prefix="graviton-smoke")
+            if not run.command_not_found:
+                break
+        else:
+            return SmokeResult(platform, image, False, "", NO_ARCH_PROGRAM)
+    return judge(platform, image, run.stdout, run.exit_code, timeout, run.stderr)
 
 
 def _last(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     lines = [line for line in lines if not line.startswith("Run 'docker run --help'")]
     return lines[-1][:300] if lines else "no output"
-
-
-def _text(data: bytes | str | None) -> str:
-    if data is None:
-        return ""
-    return data if isinstance(data, str) else data.decode(errors="replace")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from graviton.checks.engine import (
+from graviton.checks.engine import judge_engine
+from graviton.oci.engine import (
     AARCH64_MAGIC,
     BuilderInfo,
     BuilderNode,
     EngineFacts,
     binfmt_handles_arm64,
-    judge_engine,
     parse_inspect,
 )
 

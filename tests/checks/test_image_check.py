@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from graviton.checks.image import (
+from graviton.checks.image import config_mismatch, judge
+from graviton.oci.manifest import (
     DOCKER_LIST,
     OCI_INDEX,
     OCI_MANIFEST,
-    ImageRef,
     Manifest,
     PlatformEntry,
-    config_mismatch,
     config_platform,
-    judge,
     platforms_in,
 )
+from graviton.oci.reference import ImageRef
+
+PACKAGE = Path(__file__).resolve().parents[2] / "graviton"
 
 
 def child(os: str, arch: str, digest: str, **extra: Any) -> dict[str, Any]:
@@ -108,3 +113,46 @@ def test_config_platform_and_mismatch() -> None:
 def test_image_ref_parse(text: str, registry: str, repository: str, reference: str) -> None:
     ref = ImageRef.parse(text)
     assert (ref.registry, ref.repository, ref.reference) == (registry, repository, reference)
+
+
+CAPABILITIES = ("audit", "gate", "image", "validate", "capacity", "rollout", "savings", "commands")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            out.add(node.module)
+    return out
+
+
+def test_the_image_and_engine_checks_are_pure() -> None:
+    """checks/ judges gathered facts: no I/O library, and importing it loads none."""
+    for name in ("image.py", "engine.py"):
+        imported = _imports(PACKAGE / "checks" / name)
+        for banned in ("requests", "boto3", "botocore", "docker", "subprocess", "socket", "os"):
+            assert not any(m == banned or m.startswith(banned + ".") for m in imported), name
+        assert not any(
+            m.startswith(("graviton.oci.registry", "graviton.oci.fetch")) for m in imported
+        )
+    code = (
+        "import sys, graviton.checks.image, graviton.checks.engine;"
+        "print(sorted(m for m in ('requests', 'boto3', 'botocore', 'docker') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert loaded == "[]"
+
+
+def test_the_oci_adapter_imports_no_capability() -> None:
+    """oci/ sits below every capability and below checks/: no import goes back up."""
+    for path in (PACKAGE / "oci").glob("*.py"):
+        for module in _imports(path):
+            parts = module.split(".")
+            if parts[0] != "graviton" or len(parts) < 2:
+                continue
+            assert parts[1] not in (*CAPABILITIES, "checks", "report"), f"{path.name}: {module}"

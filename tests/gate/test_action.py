@@ -1,7 +1,9 @@
 """The composite action, run as GitHub would run its shell steps: action.yml is parsed, each
-``run:`` step gets its ``${{ ... }}`` expressions and ``env:`` substituted and runs under bash with
-GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / RUNNER_TEMP pointing at temporary files; ``uses:`` steps are
-skipped. The install step really installs graviton from the action's path into a fresh venv
+``run:`` step gets its ``${{ ... }}`` expressions and ``env:`` substituted, is written to a file
+and runs exactly as GitHub runs ``shell: bash`` (``bash --noprofile --norc -eo pipefail FILE``)
+with GITHUB_OUTPUT / GITHUB_STEP_SUMMARY / RUNNER_TEMP pointing at temporary files; ``uses:``
+steps are not run, but what they would get (their ``if:`` and ``with:``) is recorded.
+The install step really installs graviton from the action's path into a fresh venv
 (its dependencies are taken from the test environment, so no download is needed)."""
 
 from __future__ import annotations
@@ -26,6 +28,18 @@ ACTION = REPO / "action.yml"
 WORKFLOW = REPO / "examples" / "github-workflow.yml"
 SARIF_SCHEMA = REPO / "tests" / "fixtures" / "schemas" / "sarif-schema-2.1.0.json"
 EXPRESSION = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+# https://docs.github.com/actions/reference/workflow-syntax-for-github-actions#jobsjob_idstepsshell
+GITHUB_BASH = ("bash", "--noprofile", "--norc", "-eo", "pipefail")
+
+
+def evaluate(condition: str) -> bool:
+    """The only ``if:`` shapes action.yml uses: ``X == 'Y'`` after substitution, or true."""
+    condition = condition.strip()
+    if condition == "true":
+        return True
+    left, sep, right = condition.partition("==")
+    assert sep, f"unexpected if: {condition}"
+    return left.strip().strip("'") == right.strip().strip("'")
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -39,6 +53,9 @@ class ActionRun:
     logs: list[subprocess.CompletedProcess[str]] = field(default_factory=list)
     exit_code: int = 0
     skipped: list[str] = field(default_factory=list)
+    # for each ``uses:`` step reached: (action, its if: condition, its with: values) as GitHub
+    # would evaluate them at that point of the run
+    reached: list[tuple[str, bool, dict[str, str]]] = field(default_factory=list)
 
 
 def parse_outputs(path: Path) -> dict[str, str]:
@@ -75,9 +92,14 @@ def run_action(inputs: dict[str, str], workdir: Path, tmp: Path, env: dict[str, 
 
         return EXPRESSION.sub(one, text)
 
-    for step in action["runs"]["steps"]:
+    for number, step in enumerate(action["runs"]["steps"]):
         if "uses" in step:
             result.skipped.append(step["uses"])
+            condition = str(step.get("if", "true"))
+            if inner := EXPRESSION.fullmatch(condition.strip()):
+                condition = re.sub(r"inputs\.([a-z-]+)", lambda m: repr(values[m[1]]), inner[1])
+            with_ = {k: expand(str(v)) for k, v in (step.get("with") or {}).items()}
+            result.reached.append((step["uses"], evaluate(condition), with_))
             continue
         assert step["shell"] == "bash"
         step_env = {
@@ -88,8 +110,10 @@ def run_action(inputs: dict[str, str], workdir: Path, tmp: Path, env: dict[str, 
             **{k: expand(str(v)) for k, v in (step.get("env") or {}).items()},
         }
         cwd = workdir / expand(step.get("working-directory", "."))
+        script = tmp / f"step-{number}.sh"
+        script.write_text(expand(step["run"]), encoding="utf-8")
         proc = subprocess.run(
-            ["bash", "-c", expand(step["run"])],
+            [*GITHUB_BASH, str(script)],
             cwd=cwd,
             env=step_env,
             capture_output=True,
@@ -137,8 +161,13 @@ def test_action_steps_gate_the_fixture_repository(repo: Fixture, runner_temp: Pa
     assert run.skipped == ["github/codeql-action/upload-sarif@v3"]
     install, gate, fail = run.logs
     assert install.returncode == 0, install.stderr
+    # under GitHub's `bash -e` the gate step reports (outputs, SARIF) and ends 0 ...
     assert gate.returncode == 0, gate.stderr
-    assert fail.returncode == 1 and run.exit_code == 1  # the step fails on findings
+    # ... so the upload step runs, with a SARIF file there to upload ...
+    [(_, upload_runs, upload_with)] = run.reached
+    assert upload_runs and Path(upload_with["sarif_file"]).is_file()
+    # ... and the last step fails the job
+    assert fail.returncode == 1 and run.exit_code == 1
     out = run.outputs
     assert out["result"] == "fail" and out["exit-code"] == "1"
     assert (out["blocked"], out["native"], out["pure"]) == ("1", "1", "2")
@@ -175,15 +204,22 @@ def test_action_passes_with_accepted_findings_and_report_only(
     run = run_action(inputs, repo.root, runner_temp, action_env(repo))
     assert run.exit_code == 0, [p.stderr for p in run.logs]
     assert run.outputs["result"] == "pass" and run.outputs["images"] == "1"
-    assert "sarif-file" not in run.outputs
-    # report only: the gate fails but the step does not
+    assert run.reached[0][1] is False  # upload-sarif is off: no upload
+    assert Path(run.outputs["sarif-file"]).is_file()
+    # report only: the gate fails but the step does not; every output is still written
     run = run_action(
-        {"fail": "false", "python-interpreter": sys.executable},
+        {"fail": "false", "upload-sarif": "true", "python-interpreter": sys.executable},
         repo.root,
         runner_temp,
         action_env(repo),
     )
     assert run.exit_code == 0 and run.outputs["result"] == "fail"
+    assert [p.returncode for p in run.logs] == [0, 0, 0]
+    assert run.outputs["exit-code"] == "1" and run.outputs["blocked"] == "1"
+    for name in action_outputs():
+        assert name in run.outputs, f"output {name} not set"
+    [(_, upload_runs, upload_with)] = run.reached
+    assert upload_runs and Path(upload_with["sarif_file"]).is_file()
 
 
 def test_action_errors_fail_the_step_with_their_exit_code(repo: Fixture, runner_temp: Path) -> None:
@@ -242,3 +278,32 @@ def test_ci_doc_snippets_are_valid_and_name_real_inputs_and_hooks() -> None:
         r"`([a-z][a-z-]+)`", text.split("**Inputs**")[1].split("**Outputs**")[0]
     ):
         assert name in declared, name
+
+
+REF = re.compile(r"graviton/graviton@([^\s\"'#`]+)|^\s*rev:\s*([^\s#]+)", re.MULTILINE)
+
+
+def git(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=30, check=False
+    )
+
+
+def test_the_docs_name_only_refs_that_exist() -> None:
+    """`@v1` or `rev: v1.0.0` when the repository has no such tag sends users to a 404."""
+    tags = set(git("tag", "--list").stdout.split())
+    docs = [REPO / "README.md", REPO / "docs" / "ci.md", *REPO.glob("examples/*.yml")]
+    refs = [
+        (path.name, ref)
+        for path in docs
+        for m in REF.finditer(path.read_text(encoding="utf-8"))
+        for ref in (m[1] or m[2] or "",)
+        if ref and not ref.startswith("<")  # a placeholder the text explains
+    ]
+    assert refs, "the docs name no ref of the action, the hooks or the package"
+    for name, ref in refs:
+        if re.fullmatch(r"[0-9a-f]{40}", ref):
+            assert git("cat-file", "-e", f"{ref}^{{commit}}").returncode == 0, (name, ref)
+        else:
+            assert ref in tags or ref == "main", f"{name} names {ref!r}: no such tag ({tags})"
+    assert "Pinning" in (REPO / "docs" / "ci.md").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from graviton.audit.model import Ignore, Location, Report, Target, Verdict
-from graviton.checks.image import ImageCheck, PlatformEntry
+from graviton.checks.image import ImageCheck
 from graviton.gate import discover
 from graviton.gate.model import (
     Check,
@@ -19,6 +19,7 @@ from graviton.gate.model import (
     image_check,
 )
 from graviton.image.model import Severity
+from graviton.oci.manifest import PlatformEntry
 
 TODAY = dt.date(2026, 11, 27)
 

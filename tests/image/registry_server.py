@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from graviton.checks.image import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
+from graviton.oci.manifest import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 
 TOKEN = "s3cr3t-token"
 

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from graviton.checks.engine import check_engine
-from graviton.checks.image import OCI_INDEX, check_image
+from graviton.image.inspect import check_image
+from graviton.image.run import engine_findings
+from graviton.oci.manifest import OCI_INDEX
 from tests.image.conftest import (
     BUSYBOX_DOCKERFILE,
     BuiltImage,
@@ -191,12 +192,12 @@ def test_bake_builds_every_image_of_pyproject(docker_env: DockerEnv, tmp_path: P
 
 
 def test_engine_checks_on_the_test_engine(docker_env: DockerEnv) -> None:
-    facts, findings = check_engine(["linux/amd64", "linux/arm64"], run_platforms=["linux/arm64"])
+    facts, findings = engine_findings(["linux/amd64", "linux/arm64"], None, ["linux/arm64"])
     assert "io.containerd.snapshotter" in facts.image_store
     assert facts.builder is not None and "linux/arm64" in facts.builder.platforms
     assert facts.binfmt_arm64
     assert [f.rule for f in findings if f.severity == "error"] == []
-    missing = check_engine(["linux/arm64"], builder="no-such-builder")[1]
+    missing = engine_findings(["linux/arm64"], "no-such-builder", ())[1]
     assert [f.rule for f in missing] == ["GVE002"]
 
 

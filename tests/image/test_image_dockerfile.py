@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from graviton.checks.image import Manifest, judge
+from graviton.checks.image import judge
 from graviton.image import dockerfile as df
+from graviton.oci.manifest import Manifest
 
 
 def rules(findings: list[df.Finding]) -> list[tuple[str, int | None]]:
@@ -227,3 +228,48 @@ def test_pip_requirements_found_in_context(tmp_path: Path) -> None:
 def test_no_from_is_an_input_error() -> None:
     with pytest.raises(df.InputError, match="no FROM"):
         df.parse("RUN echo\n", "x/Dockerfile")
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("ARG P=linux/amd64\nFROM --platform=$P debian\n", "linux/amd64"),
+        ("ARG P=linux/amd64\nFROM --platform=${P} debian\n", "linux/amd64"),
+        ("ARG OS=linux\nFROM --platform=${OS}/amd64 debian\n", "linux/amd64"),
+        ("ARG P\nFROM --platform=$P debian\n", None),  # given at build time
+        ("ARG P=\nFROM --platform=$P debian\n", None),
+        ("FROM --platform=$TARGETPLATFORM debian\n", None),
+        ("ARG BUILDPLATFORM\nFROM --platform=$BUILDPLATFORM debian\n", None),
+        ("ARG P=$BUILDPLATFORM\nFROM --platform=$P debian\n", None),
+    ],
+)
+def test_a_platform_fixed_through_an_arg_default_is_constant(
+    text: str, flagged: str | None
+) -> None:
+    parsed = df.parse(text)
+    found = df.check_constant_platform(parsed, df.reachable(parsed))
+    assert [(f.rule, f.line) for f in found] == ([("GVD002", 2)] if flagged else [])
+    if flagged:
+        assert flagged in found[0].message
+        # and the stage's base image is then not read for linux/arm64 (GVD002 says it all)
+        assert df.external_images(parsed, df.reachable(parsed)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "why"),
+    [
+        ("FROM --platform linux/amd64 debian\n", 1, "--platform=VALUE"),
+        ("FROM debian\nFOO bar\n", 2, "unknown instruction 'FOO'"),
+        ("FROM debian\nRUN a \\\n&& b\n  && c\n", 4, "unknown instruction '&&'"),
+        ("FROM --platfrm=linux/arm64 debian\n", 1, "unknown flag --platfrm"),
+        ("FROM debian AS\n", 1, "IMAGE AS NAME"),
+        ("FROM debian base\n", 1, "IMAGE AS NAME"),
+        ("FROM\n", 1, "IMAGE AS NAME"),
+        ("ENV A=1\nFROM debian\n", 1, "no FROM before this ENV"),
+    ],
+)
+def test_a_dockerfile_buildx_rejects_is_an_input_error(text: str, line: int, why: str) -> None:
+    with pytest.raises(df.InputError) as err:
+        df.parse(text, "x/Dockerfile")
+    assert err.value.line == line and why in str(err.value)
+    assert err.value.exit_code == 2

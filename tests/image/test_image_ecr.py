@@ -65,3 +65,32 @@ def test_ecr_amd64_only_fails(ecr_url: str) -> None:
     result = _verify(ecr_url, f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/worker:1")
     assert result.returncode == 1, result.stdout + result.stderr
     assert json.loads(result.stdout)["images"][0]["missing"] == ["linux/arm64"]
+
+
+@pytest.mark.parametrize("command", ["verify", "gate"])
+def test_an_ecr_image_in_another_region_is_read_in_its_own_region(
+    ecr_url: str, tmp_path: object, command: str
+) -> None:
+    """The service (and --region) is in us-east-1, the image's registry in eu-west-1: the image
+    is read in eu-west-1, the region its host names (moto keeps one ECR per region)."""
+    other = "eu-west-1"
+    push_image(client("ecr", ecr_url, other), "far", command, ["linux/amd64", "linux/arm64"])
+    image = f"{ACCOUNT}.dkr.ecr.{other}.amazonaws.com/far:{command}"
+    env = {**os.environ, **FAKE_CREDENTIALS, "AWS_DEFAULT_REGION": REGION, "NO_COLOR": "1"}
+    args = [image] if command == "verify" else ["--image", image, "--no-dockerfiles"]
+    aws = ["--region", REGION, "--endpoint-url", ecr_url, "--format", "json"]
+    result = subprocess.run(
+        [sys.executable, "-m", "graviton.cli", command, *args, *aws],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(tmp_path),
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = json.loads(result.stdout)
+    if command == "verify":
+        assert set(doc["images"][0]["platforms"]) == {"linux/amd64", "linux/arm64"}
+    else:
+        assert doc["images"][0]["ok"] is True

@@ -14,7 +14,7 @@ import pytest
 
 from graviton.commands.build import load_images
 from graviton.errors import InputError, UsageError
-from graviton.image import buildx, smoke
+from graviton.image import buildx, emulated, smoke
 from graviton.image.run import parse_build_args, parse_duration, parse_platforms
 
 
@@ -128,7 +128,7 @@ def test_smoke_command_parsing() -> None:
 
 
 def test_smoke_runs_the_command_not_the_entrypoint() -> None:
-    args = smoke.run_args("r/x@sha256:1", "linux/arm64", ["uname", "-m"], "n")
+    args = emulated.run_args("r/x@sha256:1", "linux/arm64", ["uname", "-m"], "n")
     assert args[args.index("--entrypoint") + 1] == "uname"
     assert args[args.index("--platform") + 1] == "linux/arm64"
     assert args[-2:] == ["r/x@sha256:1", "-m"]
@@ -224,3 +224,42 @@ def test_unreachable_registry_is_exit_3() -> None:
     result = _cli("verify", f"127.0.0.1:{port}/app:1")
     assert result.returncode == 3
     assert "registry unreachable" in result.stderr
+
+
+def test_emulated_runs_get_an_init_process_and_the_env() -> None:
+    """Without --init the emulated program is PID 1 and a SIGILL under QEMU never ends it."""
+    args = emulated.run_args("r/x@sha256:1", "linux/arm64", ["python3", "-V"], "n", {"A": "1"})
+    assert "--init" in args and args.index("--init") < args.index("r/x@sha256:1")
+    assert args[args.index("--env") + 1] == "A=1"
+
+
+@pytest.mark.parametrize(
+    ("code", "described"),
+    [
+        (132, "illegal instruction (SIGILL)"),
+        (139, "segmentation fault (SIGSEGV)"),
+        (137, "killed (SIGKILL)"),
+        (1, "exited 1"),
+        (None, "timed out after 5s and was killed"),
+    ],
+)
+def test_how_a_run_ended(code: int | None, described: str) -> None:
+    assert emulated.RunResult(code, "", "", 5).describe() == described
+
+
+def test_smoke_reports_sigill_as_an_illegal_instruction() -> None:
+    stderr = "qemu: uncaught target signal 4 (Illegal instruction) - core dumped"
+    result = smoke.judge("linux/arm64", "r/x@sha256:1", "", 132, 5, stderr=stderr)
+    assert not result.ok and result.exit_code == 132
+    assert result.message.startswith("illegal instruction (SIGILL)")
+
+
+def test_a_missing_program_is_told_from_a_failing_one() -> None:
+    runc = (
+        "docker: Error response from daemon: failed to create task for container: failed to "
+        "create shim task: OCI runtime create failed: runc create failed: unable to start "
+        'container process: exec: "uname": executable file not found in $PATH: unknown.'
+    )
+    assert emulated.RunResult(127, "", runc, 5).command_not_found
+    assert not emulated.RunResult(127, "", "sh: foo: not found", 5).command_not_found
+    assert not emulated.RunResult(1, "", runc, 5).command_not_found

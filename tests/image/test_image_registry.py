@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from graviton.checks.image import ImageRef, check_image
 from graviton.errors import ServiceUnavailable
-from graviton.image.registry import (
+from graviton.image.inspect import check_image
+from graviton.oci.reference import ImageRef
+from graviton.oci.registry import (
     NotFound,
     RegistryReader,
     docker_credentials,

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from graviton.checks.image import ImageCheck, Manifest, judge
+from graviton.checks.image import ImageCheck, judge
 from graviton.image.run import DockerfileInput, dockerfile_findings
+from graviton.oci.manifest import Manifest
 
 PEP691 = "application/vnd.pypi.simple.v1+json"
 

@@ -27,8 +27,10 @@ from typing import Any
 
 import requests
 
-from graviton.checks.image import ACCEPT, ImageRef, Manifest
 from graviton.errors import GravitonError, ServiceUnavailable
+from graviton.oci.ecr import EcrClients, ecr_credentials
+from graviton.oci.manifest import ACCEPT, Manifest
+from graviton.oci.reference import ImageRef
 
 DOCKER_HUB = "registry-1.docker.io"
 DOCKER_HUB_CONFIG_KEY = "https://index.docker.io/v1/"
@@ -144,14 +146,6 @@ def _from_helper(helper: str, server: str) -> tuple[str, str] | None:
     return (data.get("Username", ""), data.get("Secret", "")) if data.get("Secret") else None
 
 
-def ecr_credentials(ecr_client: Any) -> tuple[str, str]:
-    """``AWS:<password>`` from ECR's GetAuthorizationToken (the token is valid for 12 hours)."""
-    resp = ecr_client.get_authorization_token()
-    token = resp["authorizationData"][0]["authorizationToken"]
-    user, _, password = base64.b64decode(token).decode().partition(":")
-    return user, password
-
-
 class RegistryReader:
     """A small OCI distribution API client: manifests by tag or digest, blobs by digest."""
 
@@ -231,15 +225,10 @@ class RegistryReader:
         return docker_credentials(ref.registry, self._docker_config)
 
     def _ecr(self, ref: ImageRef) -> tuple[str, str]:
-        client = self._ecr_client
-        if client is None:
-            from graviton.aws import AwsOptions, aws_errors
+        from graviton.aws import aws_errors
 
-            assert ref.ecr is not None
-            with aws_errors("ecr get-authorization-token"):
-                client = AwsOptions(region=ref.ecr[1]).client("ecr")
-                return ecr_credentials(client)
-        return ecr_credentials(client)
+        with aws_errors(f"ecr get-authorization-token ({ref.registry})"):
+            return ecr_credentials(self._ecr_client or EcrClients().client(ref))
 
     def _basic(self, ref: ImageRef) -> str:
         creds = self._user_credentials(ref)
