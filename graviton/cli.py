@@ -36,6 +36,8 @@ SUMMARIES: dict[str, str] = {
     "audit": "Will every pinned dependency install on linux/aarch64?",
     "build": "Build a multi-arch image with buildx, push it, prove it, smoke-run it.",
     "verify": "Prove an image in a registry has every platform.",
+    "validate": "Run an image on arm64 under the Graviton generation's CPU model.",
+    "capacity": "Create the Graviton twin of an x86 capacity provider; decommission x86.",
     "gate": "The audit, Dockerfile and image checks as one CI step.",
     "shift": "Move an ECS service to Graviton in alarm-gated steps.",
     "status": "Where a shift stands.",

@@ -14,6 +14,7 @@ import click
 
 from graviton.aws import AwsOptions, aws_errors, aws_options
 from graviton.errors import GravitonError, UsageError
+from graviton.oci.ecr import EcrClients
 from graviton.rollout.plan import Timing, check_step_and_target, parse_duration
 
 
@@ -51,7 +52,7 @@ def _sink(fmt: str) -> Any:
 def _clients(aws: AwsOptions) -> Any:
     from graviton.rollout.preflight import Clients
 
-    return Clients(aws.client)
+    return Clients(aws.client, EcrClients(aws.profile, aws.endpoint_url))
 
 
 def _who() -> str:

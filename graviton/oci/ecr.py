@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +66,7 @@ class EcrClients:
 
     profile: str | None = None
     endpoint_url: str | None = None
+    make: Callable[[str], Any] | None = None  # region -> ECR client (default: from the options)
     _clients: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -76,6 +78,8 @@ class EcrClients:
         if ref.ecr is None:
             raise InputError(f"not an ECR image: {ref}")
         region = ref.ecr[1]
+        if region not in self._clients and self.make is not None:
+            self._clients[region] = self.make(region)
         if region not in self._clients:
             from graviton.aws import AwsOptions
 

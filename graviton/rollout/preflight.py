@@ -17,6 +17,7 @@ from graviton.checks.ecs import (
     discover_providers,
 )
 from graviton.errors import PreflightError
+from graviton.oci.ecr import EcrClients
 from graviton.rollout.alarms import Alarms
 from graviton.rollout.ecs import AutoScaling, Ecs, ServiceView, asg_name_from_arn
 from graviton.rollout.plan import arm_percent
@@ -25,9 +26,10 @@ from graviton.rollout.plan import arm_percent
 class Clients:
     """boto3 clients made on first use by ``factory`` (``AwsOptions.client`` in the CLI)."""
 
-    def __init__(self, factory: Callable[[str], Any]) -> None:
+    def __init__(self, factory: Callable[[str], Any], ecr: EcrClients | None = None) -> None:
         self._factory = factory
         self._made: dict[str, Any] = {}
+        self.ecr = ecr or EcrClients()  # images are read in their registry's own region
 
     def __call__(self, service: str) -> Any:
         if service not in self._made:
@@ -82,14 +84,14 @@ def image_checks(
     """Every container image must hold linux/amd64 and linux/arm64. An image whose registry
     does not answer from here is reported unverified (a warning), unless ``strict_images``:
     then it is an error (exit 3). Missing platforms and missing images always fail."""
-    from graviton.checks.image import check_image
-    from graviton.image.registry import RegistryUnreachable
+    from graviton.image.inspect import check_image
+    from graviton.oci.registry import RegistryUnreachable
 
     out = []
     for container, image in container_images(task_definition):
         name = f"image {container}"
         try:
-            result = check_image(image, ecr_client=clients("ecr"))
+            result = check_image(image, ecr=clients.ecr)
         except RegistryUnreachable as exc:
             if strict_images:
                 raise

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from graviton.image.buildx import docker_binary
+from graviton.oci.engine import docker_binary
 
 
 @dataclass(frozen=True)

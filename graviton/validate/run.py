@@ -11,9 +11,11 @@ import time
 from dataclasses import dataclass
 from importlib import resources
 
-from graviton.checks.image import ImageRef, ManifestReader, check_image
 from graviton.errors import GravitonError, InputError, ServiceUnavailable, one_line
-from graviton.image.buildx import docker_binary
+from graviton.image.inspect import check_image
+from graviton.oci.engine import docker_binary
+from graviton.oci.manifest import ManifestReader
+from graviton.oci.reference import ImageRef
 from graviton.validate.cpu import mismatch
 from graviton.validate.emulate import Emulated, run_emulated
 from graviton.validate.model import CpuModel, Report

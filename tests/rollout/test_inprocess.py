@@ -11,6 +11,7 @@ import pytest
 from botocore.awsrequest import AWSResponse, HeadersDict
 
 from graviton.aws import AwsOptions
+from graviton.oci.ecr import EcrClients
 from graviton.rollout.ecs import MUTATING_CALLS
 from graviton.rollout.events import ListSink
 from graviton.rollout.plan import Timing
@@ -29,7 +30,12 @@ def hooked_clients(url: str, hook: Callable[[Any], None]) -> Clients:
         hook(made)
         return made
 
-    return Clients(make)
+    def make_ecr(region: str) -> Any:
+        made = AwsOptions(region=region, endpoint_url=url).client("ecr")
+        hook(made)
+        return made
+
+    return Clients(make, EcrClients(endpoint_url=url, make=make_ecr))
 
 
 def request(c: dict[str, Any], **changes: Any) -> ShiftRequest:
