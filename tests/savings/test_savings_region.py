@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from click.testing import CliRunner, Result
 
 import graviton.savings
 from graviton.cli import main
-from graviton.savings.pricing import REGION_LOCATIONS, shipped_table
+from graviton.savings.pricing import REGION_LOCATIONS, PriceBook, regional_book, shipped_table
 from tests.savings.conftest import build_cluster
 from tests.support.fault_proxy import FaultProxy
 
@@ -78,19 +79,44 @@ def test_regions_the_source_covers_are_its_list_prices_and_no_recalled_ratio() -
 
 
 def test_an_estimate_takes_the_family_ratio_then_the_architecture_ratio() -> None:
-    book = shipped_table("ap-southeast-1")
-    # m6i.xlarge is 0.24 there (1.25 x us-east-1): its family's other sizes follow it
-    assert book.price("m6i.large") == Decimal("0.1200") and "m6i.large" in book.estimated
-    assert "(m6i ratio in ap-southeast-1, from its list prices)" in book.basis_of("m6i.large")
-    # r6g.2xlarge was not read: r6g's ratio gives AWS's own figure
-    assert book.price("r6g.2xlarge") == Decimal("0.4864")
-    # in Mumbai Graviton is ~0.65 of us-east-1's price and x86 ~1.03: one ratio for both would
-    # misstate the saving, so a family without list prices takes its architecture's ratio
-    mumbai = shipped_table("ap-south-1")
-    assert "x86_64 ratio in ap-south-1" in mumbai.basis_of("c6i.large")
-    assert "arm64 ratio in ap-south-1" in mumbai.basis_of("c6g.large")
-    c6i, c6g = mumbai.price("c6i.large"), mumbai.price("c6g.large")
-    assert c6i is not None and c6g is not None and c6g < c6i * Decimal("0.6")
+    base = PriceBook(
+        region="us-east-1",
+        source="table",
+        origin="base",
+        as_of="2026-01-19",
+        prices={"m6i.large": Decimal("0.096"), "m6i.xlarge": Decimal("0.192"),
+                "c6i.large": Decimal("0.085"), "c6g.large": Decimal("0.068"),
+                "x9z.large": Decimal("0.1")},
+    )  # fmt: skip
+    entry = {
+        "ratio": "1.1",
+        "ratio_basis": "median of its family ratios, from its list prices",
+        "arch_ratios": {"x86_64": "1.03", "arm64": "0.65"},
+        "family_ratios": {"m6i": "1.25"},
+        "list_prices": {"m6i.xlarge": "0.24"},
+    }
+    book = regional_book(base, {"ap-south-1": entry}, "ap-south-1", regional_origin="src")
+    assert book.price("m6i.xlarge") == Decimal("0.24") and "m6i.xlarge" not in book.estimated
+    # the family's other sizes follow its list prices there
+    assert book.price("m6i.large") == Decimal("0.1200")
+    assert book.basis_of("m6i.large").endswith("(m6i ratio in ap-south-1, from its list prices)")
+    # a family without list prices takes its architecture's ratio: in Mumbai Graviton is ~0.65 of
+    # us-east-1's price and x86 ~1.03, so one ratio for both would misstate the saving
+    assert book.price("c6i.large") == Decimal("0.0876")
+    assert "x86_64 ratio in ap-south-1" in book.basis_of("c6i.large")
+    assert book.price("c6g.large") == Decimal("0.0442")
+    assert "arm64 ratio in ap-south-1" in book.basis_of("c6g.large")
+    assert {"m6i.large", "c6i.large", "c6g.large"} <= book.estimated
+    assert book.origin == "base; ap-south-1: 1 list prices from src, the rest estimated " + (
+        "(median of its family ratios, from its list prices)"
+    )
+    # the shipped table: r6g.2xlarge in ap-southeast-1 was not read, r6g's ratio gives AWS's figure
+    shipped = shipped_table("ap-southeast-1")
+    assert shipped.price("r6g.2xlarge") == Decimal("0.4864")
+    for name in shipped.estimated:
+        assert re.search(
+            r"\((\w+ ratio in ap-southeast-1|ap-southeast-1 ratio)", shipped.basis_of(name)
+        )
 
 
 def test_regions_the_source_does_not_cover_say_their_ratio_is_recalled(moto: str) -> None:
