@@ -50,10 +50,15 @@ def test_every_commercial_region_is_in_the_table_and_estimates_say_so() -> None:
             continue
         book = shipped_table(region)
         assert book.region == region, region
-        assert book.price("c7g.large") is not None
-        if region not in ("us-east-1",):
-            assert "c7g.large" in book.estimated
-            assert book.basis_of("c7g.large").startswith("estimate: us-east-1 list price x")
+        assert book.price("c7g.large") is not None and book.price("m8g.large") is not None
+        for name in book.prices:  # a list price, or an estimate that says so
+            basis = book.basis_of(name)
+            if name in book.estimated:
+                assert basis.startswith("estimate: us-east-1 list price x"), (region, name)
+            else:
+                assert basis == f"list price, shipped table ({region})", (region, name)
+        if region != "us-east-1":
+            assert "m8g.large" in book.estimated  # the 8th generation was not read
 
 
 def regional_source() -> dict[str, Any]:
