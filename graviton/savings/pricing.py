@@ -1,9 +1,11 @@
 """On-demand Linux prices: the dated table shipped with graviton, or live from the AWS Pricing API.
 
-The shipped table (``prices.json`` next to this module) holds us-east-1's list prices with their
-date and source and, for every other commercial region, the list prices known exactly and a
-regional ratio: any other price there is an estimate (us-east-1's times the ratio) and is
-reported as one. ``graviton savings`` runs without credentials and says how old its figures are.
+The shipped table (``prices.json`` next to this module, built by ``scripts/make_prices.py``)
+holds us-east-1's list prices with their date and source and, for every other commercial region,
+the list prices its regional source gives and ratios to us-east-1 (per family, and for the
+region): any other price there is an estimate (us-east-1's times the ratio) and is reported as
+one, with where its ratio came from. ``graviton savings`` runs without credentials and says how
+old its figures are.
 ``--pricing live`` asks the Price List API (``pricing:GetProducts``) for exactly the instance
 types in the report, in the cluster's region.
 """
@@ -20,6 +22,7 @@ from typing import Any
 
 from graviton.aws import AwsOptions, aws_errors
 from graviton.errors import InputError
+from graviton.instances import architecture, family_of
 
 TABLE_RESOURCE = "prices.json"
 TABLE_SCHEMA = "graviton.prices/v1"
@@ -107,23 +110,40 @@ def shipped_table(region: str | None = None) -> PriceBook:
     book = parse_table(data, where=str(resource))
     if region is None or region == book.region:
         return book
-    return regional_book(book, data.get("regions") or {}, region, where=str(resource))
+    return regional_book(
+        book,
+        data.get("regions") or {},
+        region,
+        where=str(resource),
+        regional_origin=str(data.get("regions_origin") or "the table's regional list prices"),
+    )
 
 
 _ESTIMATE_PLACES = Decimal("0.0001")
 
 
 def regional_book(
-    base: PriceBook, regions: Mapping[str, Any], region: str, *, where: str = TABLE_RESOURCE
+    base: PriceBook,
+    regions: Mapping[str, Any],
+    region: str,
+    *,
+    where: str = TABLE_RESOURCE,
+    regional_origin: str = "the table's regional list prices",
 ) -> PriceBook:
-    """``base`` (us-east-1) carried to ``region``: its exact list prices where known, else the
-    base price times the region's ratio (an estimate, four decimals, marked in ``basis``)."""
+    """``base`` (us-east-1) carried to ``region``: its list prices there where the table has
+    them; else an estimate (four decimals, marked in ``basis`` and ``estimated``): the base price
+    times the family's ratio in that region (from the family's list prices there), else the
+    architecture's ratio there, else the region's ratio, whose provenance (``ratio_basis``) the
+    basis repeats."""
     entry = regions.get(region)
     if not isinstance(entry, Mapping):
         return base
     try:
         ratio = Decimal(entry["ratio"])
         exact = {str(k): Decimal(v) for k, v in (entry.get("list_prices") or {}).items()}
+        by_family = {str(k): Decimal(v) for k, v in (entry.get("family_ratios") or {}).items()}
+        by_arch = {str(k): Decimal(v) for k, v in (entry.get("arch_ratios") or {}).items()}
+        ratio_basis = str(entry.get("ratio_basis") or "approximate")
     except (KeyError, TypeError, ValueError, InvalidOperation):
         raise InputError(f"bad entry for region {region}", path=where) from None
     prices: dict[str, Decimal] = dict(exact)
@@ -132,13 +152,25 @@ def regional_book(
     for name, value in base.prices.items():
         if name in prices:
             continue
-        prices[name] = (value * ratio).quantize(_ESTIMATE_PLACES)
-        basis[name] = f"estimate: {base.region} list price x {ratio} ({region} ratio)"
+        family, arch = family_of(name) or "", architecture(name).value
+        if family in by_family:
+            factor, why = by_family[family], f"{family} ratio in {region}, from its list prices"
+        elif arch in by_arch:
+            factor, why = by_arch[arch], f"{arch} ratio in {region}: {ratio_basis}"
+        else:
+            factor, why = ratio, f"{region} ratio: {ratio_basis}"
+        prices[name] = (value * factor).quantize(_ESTIMATE_PLACES)
+        basis[name] = f"estimate: {base.region} list price x {factor} ({why})"
         estimated.add(name)
     return PriceBook(
         region=region,
         source="table",
-        origin=f"{base.origin}; {region}: {len(exact)} list prices, the rest estimated",
+        origin=(
+            f"{base.origin}; {region}: {len(exact)} list prices from {regional_origin}, "
+            f"the rest estimated ({ratio_basis})"
+            if exact
+            else f"{base.origin}; {region}: no list prices, all estimated ({ratio_basis})"
+        ),
         prices=prices,
         as_of=base.as_of,
         basis=basis,

@@ -168,12 +168,13 @@ def test_the_shared_example_cluster(moto: str) -> None:
 
 
 def test_a_region_the_table_only_estimates_says_so(moto: str) -> None:
-    build_cluster(moto, name="eu", region="eu-west-1", groups={"x86": ("m6i.xlarge", 1)})
-    args = ("--cluster", "eu", "--region", "eu-west-1", "--endpoint-url", moto, "--format", "json")
+    # sa-east-1: a region the table's regional source does not cover (its ratio is recalled)
+    build_cluster(moto, name="sa", region="sa-east-1", groups={"x86": ("m6i.xlarge", 1)})
+    args = ("--cluster", "sa", "--region", "sa-east-1", "--endpoint-url", moto, "--format", "json")
     result = run(*args)
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["region"] == "eu-west-1" and doc["pricing"]["region"] == "eu-west-1"
+    assert doc["region"] == "sa-east-1" and doc["pricing"]["region"] == "sa-east-1"
     (line,) = doc["providers"][0]["lines"]
     assert line["rate_before"].startswith("estimate: us-east-1 list price x")
     assert line["rate_after"].startswith("estimate: us-east-1 list price x")

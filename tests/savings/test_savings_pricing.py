@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from decimal import Decimal
@@ -191,3 +192,100 @@ def test_live_prices_asks_get_products_per_type() -> None:
     assert book.price("m6g.xlarge") == Decimal("0.165")
     assert book.price("x9.large") is None
     assert "x9.large" in book.why_missing("x9.large")
+
+
+# ------------------------------------------------------------ scripts/make_prices.py (the build)
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "make_prices.py"
+
+
+def make_prices() -> Any:
+    spec = importlib.util.spec_from_file_location("make_prices", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BASE = {"r6g.large": Decimal("0.1008"), "r6g.xlarge": Decimal("0.2016"),
+        "m6i.xlarge": Decimal("0.192"), "m6g.metal": Decimal("2.6112")}  # fmt: skip
+
+
+def write_csv(path: Path, *rows: str) -> Path:
+    path.write_text("InstanceType,AcceleratorName,Price,SpotPrice,Region,AvailabilityZone\n"
+                    + "\n".join(rows) + "\n")  # fmt: skip
+    return path
+
+
+def test_the_shipped_table_is_what_make_prices_makes_from_its_source() -> None:
+    """Nobody edits a regional price by hand: the file is the script's output, byte for byte."""
+    assert make_prices().main(["--check"]) == 0
+
+
+def test_make_prices_reads_upstream_rows_one_per_type_and_region(tmp_path: Path) -> None:
+    mp = make_prices()
+    csv_path = write_csv(
+        tmp_path / "vms.csv",
+        "r6g.large,,0.1216,0.0607,ap-southeast-1,apse1-az1",
+        "r6g.large,,0.1216,0.0195,ap-southeast-1,apse1-az2",
+        "r6g.xlarge,,0.2432,0.08,ap-southeast-1,apse1-az1",
+        "r6g.large,,0.1008,0.03,us-east-1,use1-az1",
+        "m6g.metal,,2.464,0.5,us-east-1,use1-az1",
+        "m6g.metal,,3.072,0.5,ap-southeast-1,apse1-az1",
+        "p4d.24xlarge,,40.0,9.0,ap-southeast-1,apse1-az1",
+    )
+    regions = mp.build_regions(mp.read_rows([csv_path]), BASE, ["us-east-1", "ap-southeast-1"],
+                               noted={}, recalled={})  # fmt: skip
+    (entry,) = regions.values()
+    assert entry["list_prices"] == {"r6g.large": Decimal("0.1216"), "r6g.xlarge": Decimal("0.2432")}
+    assert entry["family_ratios"] == {"r6g": Decimal("1.2063")}
+    assert entry["arch_ratios"] == {"arm64": Decimal("1.2063")}
+    assert entry["ratio_basis"] == mp.DERIVED_BASIS
+    # a type the table prices differently in us-east-1 (another price generation) is left out
+    assert "m6g.metal" not in entry["list_prices"]
+    assert mp.disagreements(mp.read_rows([csv_path]), BASE) == {
+        "m6g.metal": "2.464 in the source, 2.6112 in the us-east-1 table"
+    }
+
+
+@pytest.mark.parametrize(
+    ("rows", "noted", "why"),
+    [
+        (("r6g.large,,0.1216,0,ap-southeast-1,a", "r6g.large,,0.1261,0,ap-southeast-1,b"), {},
+         "two prices, 0.1216 and 0.1261"),
+        (("r6g.large,,0.1216,0,ap-southeast-1,a", "r6g.xlarge,,0.2342,0,ap-southeast-1,a",
+          "r6g.4xlarge,,0.9728,0,ap-southeast-1,a"), {}, "r6g.xlarge in ap-southeast-1"),
+        (("r6g.large,,0.125,0,ap-southeast-1,a",), {"ap-southeast-1": {"r6g.large": "0.1216"}},
+         "0.125 in the source, 0.1216 in the notes"),
+        (("r6g.large,,0.1216,0,eu-west-9,a",), {}, "ap-southeast-1: no list price"),
+    ],
+)  # fmt: skip
+def test_make_prices_refuses_a_source_that_contradicts_itself_or_the_notes(
+    tmp_path: Path, rows: tuple[str, ...], noted: dict[str, dict[str, str]], why: str
+) -> None:
+    mp = make_prices()
+    with pytest.raises(mp.SourceError, match=re.escape(why)):
+        mp.build_regions(mp.read_rows([write_csv(tmp_path / "v.csv", *rows)]), BASE,
+                         ["ap-southeast-1"], noted=noted, recalled={})  # fmt: skip
+
+
+def test_a_region_without_source_rows_keeps_a_ratio_labelled_recalled(tmp_path: Path) -> None:
+    mp = make_prices()
+    rows = mp.read_rows([write_csv(tmp_path / "v.csv", "r6g.large,,0.1216,0,ap-southeast-1,a")])
+    recalled = {"sa-east-1": "1.59", "ap-southeast-1": "9.99"}
+    regions = mp.build_regions(
+        rows, BASE, ["ap-southeast-1", "sa-east-1"], noted={}, recalled=recalled
+    )
+    assert regions["sa-east-1"]["ratio"] == Decimal("1.59")
+    assert regions["sa-east-1"]["ratio_basis"] == mp.RECALLED_BASIS
+    assert regions["ap-southeast-1"]["ratio"] == Decimal("1.2063")  # the source wins
+    assert set(mp.RECALLED).isdisjoint(raw_table()["regions_source"]["regions_from_source"])
+
+
+def test_make_prices_check_fails_on_a_hand_edited_table(tmp_path: Path) -> None:
+    mp = make_prices()
+    edited = raw_table()
+    edited["regions"]["ap-southeast-1"]["list_prices"]["r6g.large"] = Decimal("0.12")
+    table = tmp_path / "prices.json"
+    table.write_text(mp.render(edited))
+    assert mp.main(["--check", "--table", str(table)]) == 1

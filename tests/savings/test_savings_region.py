@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
+import graviton.savings
 from graviton.cli import main
-from graviton.savings.pricing import REGION_LOCATIONS, shipped_table
+from graviton.savings.pricing import REGION_LOCATIONS, PriceBook, regional_book, shipped_table
 from tests.savings.conftest import build_cluster
 from tests.support.fault_proxy import FaultProxy
 
@@ -19,9 +22,12 @@ pytestmark = pytest.mark.moto
 ROADMAP = {  # AWS list prices, USD/h, on-demand Linux (issue 11; the field notes)
     "ap-southeast-1": {"r6i.large": "0.152", "r6g.large": "0.1216", "m6i.xlarge": "0.24",
                        "m6g.xlarge": "0.192"},
+    "ap-northeast-1": {"r6i.large": "0.152", "m6i.xlarge": "0.248"},
     "us-east-1": {"r6i.large": "0.126", "r6g.large": "0.1008", "m6i.xlarge": "0.192",
                   "m6g.xlarge": "0.154"},
 }  # fmt: skip
+TABLE = Path(graviton.savings.__file__).with_name("prices.json")
+RECALLED = "recalled, approximate: not read from a price list"
 
 
 def run(*args: str) -> Result:
@@ -44,10 +50,103 @@ def test_every_commercial_region_is_in_the_table_and_estimates_say_so() -> None:
             continue
         book = shipped_table(region)
         assert book.region == region, region
-        assert book.price("c7g.large") is not None
-        if region not in ("us-east-1",):
-            assert "c7g.large" in book.estimated
-            assert book.basis_of("c7g.large").startswith("estimate: us-east-1 list price x")
+        assert book.price("c7g.large") is not None and book.price("m8g.large") is not None
+        for name in book.prices:  # a list price, or an estimate that says so
+            basis = book.basis_of(name)
+            if name in book.estimated:
+                assert basis.startswith("estimate: us-east-1 list price x"), (region, name)
+            else:
+                assert basis == f"list price, shipped table ({region})", (region, name)
+        if region != "us-east-1":
+            assert "m8g.large" in book.estimated  # the 8th generation was not read
+
+
+def regional_source() -> dict[str, Any]:
+    source: dict[str, Any] = json.loads(TABLE.read_text())["regions_source"]
+    return source
+
+
+def test_regions_the_source_covers_are_its_list_prices_and_no_recalled_ratio() -> None:
+    source = regional_source()
+    assert source["url"].startswith("https://github.com/skypilot-org/skypilot-catalog/")
+    assert source["commit"] in source["url"] and source["read"]
+    covered = source["regions_from_source"]
+    assert {"ap-southeast-1", "eu-west-1", "ap-south-1", "me-south-1"} <= set(covered)
+    for region in covered:
+        book = shipped_table(region)
+        assert "SkyPilot" in book.origin and "recalled" not in book.origin, region
+        assert book.price("r6g.large") is not None and "r6g.large" not in book.estimated, region
+        assert not any("recalled" in book.basis_of(name) for name in book.prices), region
+    # figures of the source (on-demand Linux USD/h), not us-east-1's times a ratio
+    assert shipped_table("eu-west-1").price("r6g.large") == Decimal("0.1128")
+    assert shipped_table("eu-west-1").price("m6g.xlarge") == Decimal("0.172")
+    assert shipped_table("ap-south-1").price("r6g.large") == Decimal("0.065")
+
+
+def test_an_estimate_takes_the_family_ratio_then_the_architecture_ratio() -> None:
+    base = PriceBook(
+        region="us-east-1",
+        source="table",
+        origin="base",
+        as_of="2026-01-19",
+        prices={"m6i.large": Decimal("0.096"), "m6i.xlarge": Decimal("0.192"),
+                "c6i.large": Decimal("0.085"), "c6g.large": Decimal("0.068"),
+                "x9z.large": Decimal("0.1")},
+    )  # fmt: skip
+    entry = {
+        "ratio": "1.1",
+        "ratio_basis": "median of its family ratios, from its list prices",
+        "arch_ratios": {"x86_64": "1.03", "arm64": "0.65"},
+        "family_ratios": {"m6i": "1.25"},
+        "list_prices": {"m6i.xlarge": "0.24"},
+    }
+    book = regional_book(base, {"ap-south-1": entry}, "ap-south-1", regional_origin="src")
+    assert book.price("m6i.xlarge") == Decimal("0.24") and "m6i.xlarge" not in book.estimated
+    # the family's other sizes follow its list prices there
+    assert book.price("m6i.large") == Decimal("0.1200")
+    assert book.basis_of("m6i.large").endswith("(m6i ratio in ap-south-1, from its list prices)")
+    # a family without list prices takes its architecture's ratio: in Mumbai Graviton is ~0.65 of
+    # us-east-1's price and x86 ~1.03, so one ratio for both would misstate the saving
+    assert book.price("c6i.large") == Decimal("0.0876")
+    assert "x86_64 ratio in ap-south-1" in book.basis_of("c6i.large")
+    assert book.price("c6g.large") == Decimal("0.0442")
+    assert "arm64 ratio in ap-south-1" in book.basis_of("c6g.large")
+    assert {"m6i.large", "c6i.large", "c6g.large"} <= book.estimated
+    assert book.origin == "base; ap-south-1: 1 list prices from src, the rest estimated " + (
+        "(median of its family ratios, from its list prices)"
+    )
+    # the shipped table: r6g.2xlarge in ap-southeast-1 was not read, r6g's ratio gives AWS's figure
+    shipped = shipped_table("ap-southeast-1")
+    assert shipped.price("r6g.2xlarge") == Decimal("0.4864")
+    for name in shipped.estimated:
+        assert re.search(
+            r"\((\w+ ratio in ap-southeast-1|ap-southeast-1 ratio)", shipped.basis_of(name)
+        )
+
+
+def test_regions_the_source_does_not_cover_say_their_ratio_is_recalled(moto: str) -> None:
+    source = regional_source()
+    assert "sa-east-1" in source["regions_with_recalled_ratio"]
+    assert "sa-east-1" not in source["regions_from_source"]
+    book = shipped_table("sa-east-1")
+    assert RECALLED in book.origin and not any(n not in book.estimated for n in book.prices)
+    assert book.basis_of("m6g.xlarge").endswith(f"(sa-east-1 ratio: {RECALLED})")
+    build_cluster(moto, name="sa", region="sa-east-1", groups={"x86": ("m6i.xlarge", 2)})
+    base = ("--cluster", "sa", "--region", "sa-east-1", "--endpoint-url", moto)
+    result = run(*base, "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert RECALLED in doc["pricing"]["origin"]
+    (line,) = doc["providers"][0]["lines"]
+    assert line["rate_before"].startswith("estimate:") and RECALLED in line["rate_before"]
+    assert line["rate_after"].startswith("estimate:") and RECALLED in line["rate_after"]
+    (warning,) = [w for w in doc["warnings"] if "estimated" in w]
+    assert "m6i.xlarge" in warning and "m6g.xlarge" in warning and "--pricing live" in warning
+    text = run(*base, "--format", "text")
+    assert text.exit_code == 0
+    assert [w for w in text.stderr.splitlines() if "estimated" in w] == [
+        f"graviton: warning: {warning}"
+    ]
 
 
 def test_ap_southeast_1_cluster_is_priced_from_its_region_without_a_warning(moto: str) -> None:
