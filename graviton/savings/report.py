@@ -324,7 +324,8 @@ def compute(inventory: Inventory, prices: PriceBook) -> SavingsReport:
     if estimated:
         warnings.append(
             f"no list price for {', '.join(estimated)} in {prices.region} in the shipped table: "
-            f"estimated from us-east-1 with the region's ratio (use --pricing live for list prices)"
+            f"estimated from us-east-1's with a regional ratio, each line says which "
+            f"(use --pricing live for list prices)"
         )
     total = _sum(provider.cost for provider in providers)
     return SavingsReport(
