@@ -20,15 +20,20 @@ from tests.rollout.helpers import (
 )
 from tests.support.cli import graviton
 from tests.support.cluster import client
-from tests.support.placement import TaskPlacer
 
 pytestmark = pytest.mark.moto
 
 
 def test_full_rollout_reaches_100_in_four_steps(cluster: dict[str, Any]) -> None:
-    with TaskPlacer(cluster["endpoint_url"], REGION, "prod", ["orders"], 0.05) as placer:
-        result = graviton(shift_args(cluster), REGION)
-        placer.sync()
+    during: list[dict[str, Any]] = []
+
+    def config_during_bake(event: dict[str, Any], _: subprocess.Popen[str]) -> None:
+        if event["event"] == "bake" and event["step"] == "2/4":
+            svc = ecs(cluster).describe_services(cluster="prod", services=["orders"])
+            during.append(svc["services"][0]["deploymentConfiguration"])
+
+    before = ecs(cluster).describe_services(cluster="prod", services=["orders"])["services"][0]
+    result = graviton(shift_args(cluster), REGION, on_event=config_during_bake)
     assert result.code == 0, result.stderr
     assert [e["weights"]["arm"] for e in result.of("step")] == [25, 50, 75, 100]
     assert [e["step"] for e in result.of("good")] == ["1/4", "2/4", "3/4", "4/4"]
@@ -43,13 +48,20 @@ def test_full_rollout_reaches_100_in_four_steps(cluster: dict[str, Any]) -> None
     assert strategy(cluster) == weights(cluster, 100)  # x86 weight 0 is sent as such
     state = tags(cluster)
     assert state["graviton:phase"] == "done" and state["graviton:weights"] == "x86=0 arm=100"
-    svc = ecs(cluster).describe_services(cluster="prod", services=["orders"])["services"][0]
-    config = svc["deploymentConfiguration"]
+    # during the shift: circuit breaker and deployment alarms on, with rollback
+    (config,) = during
     assert config["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     assert (
         config["alarms"]["rollback"]
         and config["alarms"]["alarmNames"] == cluster["alarms"]["orders"]
     )
+    # after it: the service's own deployment configuration, exactly
+    svc = ecs(cluster).describe_services(cluster="prod", services=["orders"])["services"][0]
+    assert (svc.get("deploymentConfiguration") or {}) == (
+        before.get("deploymentConfiguration") or {}
+    )
+    # every step ran its ARM share on arm64 instances
+    assert [e["arch"].get("arm64", 0) for e in result.of("split")][1::2] == [1, 2, 3, 4]
 
     # the real split, read back from describe_tasks by `graviton status`
     status = graviton(
