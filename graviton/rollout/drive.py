@@ -8,10 +8,10 @@ run)."""
 
 from __future__ import annotations
 
-from graviton.errors import UsageError
+from graviton.errors import PreflightError, UsageError, one_line
 from graviton.rollout import machine as sm
 from graviton.rollout.bake import BakeOutcome
-from graviton.rollout.deploy import announce, report_split, send, wait_settled
+from graviton.rollout.deploy import Sent, announce, report_split, send, wait_settled
 from graviton.rollout.events import weights
 from graviton.rollout.plan import plan_steps
 from graviton.rollout.preflight import Target
@@ -61,8 +61,6 @@ def drive(session: Session, target: Target) -> int:
     resumed_bake = False
     if begin.resumed:
         if (state.x86, state.arm) != (target.x86, target.arm):
-            from graviton.errors import PreflightError
-
             raise PreflightError(
                 f"{name}: run {state.run_id} uses providers {state.x86}/{state.arm}, not "
                 f"{target.x86}/{target.arm}"
@@ -144,10 +142,7 @@ def _loop(session: Session, target: Target, state: RolloutState, resumed_bake: b
     return EXIT_OK
 
 
-def _deployed(session: Session, target: Target, state: RolloutState, sent: object) -> RolloutState:
-    from graviton.rollout.deploy import Sent
-
-    assert isinstance(sent, Sent)
+def _deployed(session: Session, target: Target, state: RolloutState, sent: Sent) -> RolloutState:
     announce(session, target, state, sent)
     try:
         settled = wait_settled(session, target, state, sent.deployment)
@@ -237,8 +232,6 @@ def restore_config(session: Session, target: Target, state: RolloutState) -> Non
     try:
         session.clients.ecs.set_deployment_configuration(target.cluster, target.service.name, own)
     except _aws_errors() as exc:
-        from graviton.errors import one_line
-
         session.emit(
             "warning",
             target.service.name,

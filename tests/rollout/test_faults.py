@@ -291,3 +291,23 @@ def test_status_watch_follows_a_run(cluster: dict[str, Any]) -> None:
     assert "baking" in phases and phases[-1] == "done"
     assert report.events[-1]["controller"]["running"] is False
     assert report.events[-1]["running"] == {cluster["x86_provider"]: 2, cluster["arm_provider"]: 2}
+
+
+def test_status_says_when_the_lease_expired(cluster: dict[str, Any]) -> None:
+    from graviton.rollout.lock import Lease
+
+    args = shift_args(cluster, "--lock-table", cluster["lock_table"], "--once")
+    assert graviton(args, REGION).code == 0
+    dynamodb = client("dynamodb", cluster["endpoint_url"], REGION)
+    # a controller that died 10 minutes ago: its lease expired
+    Lease(
+        dynamodb, cluster["lock_table"], "graviton/prod/orders", owner="bob@ci:7",
+        clock=lambda: time.time() - 600,
+    ).acquire()  # fmt: skip
+    status = graviton(
+        ["status", "--cluster", "prod", "--service", "orders", "--endpoint-url",
+         cluster["endpoint_url"], "--format", "json"], REGION,
+    )  # fmt: skip
+    (report,) = status.events
+    assert report["controller"]["lease"] == "expired" and not report["controller"]["running"]
+    assert report["controller"]["owner"] == "bob@ci:7"
