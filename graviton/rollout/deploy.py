@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graviton.rollout.ecs import ServiceView, TaskCounts, deployment_configuration
+from graviton.rollout.ecs import (
+    DeploymentState,
+    ServiceView,
+    TaskCounts,
+    deployment_configuration,
+)
 from graviton.rollout.events import weights
 from graviton.rollout.plan import arm_percent, intended_split, strategy_for
 from graviton.rollout.preflight import Target
@@ -55,6 +60,7 @@ def announce(session: Session, target: Target, state: RolloutState, sent: Sent) 
 class Settled:
     deployment: str  # the primary deployment's id
     failure: str | None  # why it did not settle; None when it did
+    view: ServiceView | None = None  # the service as last read
 
 
 def wait_settled(
@@ -85,7 +91,7 @@ def wait_settled(
                 desired=seen[2],
             )
             last = seen
-        if status == "settled":
+        if status is DeploymentState.SETTLED:
             session.emit(
                 "settled",
                 name,
@@ -93,8 +99,8 @@ def wait_settled(
                 deployment=pid,
                 seconds=round(clock.monotonic() - started, 3),
             )
-            return Settled(pid, None)
-        if status == "failed":
+            return Settled(pid, None, view)
+        if status is DeploymentState.FAILED:
             why = primary.reason if primary and primary.reason else "replaced by ECS"
             return Settled(pid, f"deployment failed ({why})")
         elapsed = clock.monotonic() - started

@@ -152,7 +152,7 @@ def _deployed(session: Session, target: Target, state: RolloutState, sent: Sent)
     except _aws_errors():
         _emergency_rollback(session, target, state)
         raise
-    report_split(session, target, state)
+    report_split(session, target, state, settled.view)
     return state
 
 

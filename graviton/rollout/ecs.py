@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from graviton.errors import PreflightError
@@ -27,6 +28,12 @@ MUTATING_CALLS = frozenset(
         "DeleteItem",
     }
 )
+
+
+class DeploymentState(StrEnum):
+    SETTLED = "settled"
+    FAILED = "failed"
+    IN_PROGRESS = "in-progress"
 
 
 @dataclass(frozen=True)
@@ -58,24 +65,24 @@ class ServiceView:
     def primary(self) -> Deployment | None:
         return next((d for d in self.deployments if d.status == "PRIMARY"), None)
 
-    def deployment_state(self, deployment_id: str | None = None) -> str:
+    def deployment_state(self, deployment_id: str | None = None) -> DeploymentState:
         """``settled``, ``failed`` or ``in-progress`` for the deployment ``deployment_id``
         (default: the primary one). Settled: one PRIMARY deployment with rolloutState COMPLETED,
         or, without a rollout state, running == desired and no other deployment."""
         primary = self.primary
         if primary is None:
-            return "in-progress"
+            return DeploymentState.IN_PROGRESS
         if primary.rollout_state == "FAILED":
-            return "failed"
+            return DeploymentState.FAILED
         if deployment_id is not None and primary.id != deployment_id:
             # ECS replaced our deployment: its own rollback (circuit breaker or alarms)
-            return "failed"
+            return DeploymentState.FAILED
         alone = all(d.status == "PRIMARY" for d in self.deployments if d.status != "INACTIVE")
         if primary.rollout_state == "COMPLETED" and alone:
-            return "settled"
+            return DeploymentState.SETTLED
         if primary.rollout_state is None and alone and primary.running == primary.desired:
-            return "settled"
-        return "in-progress"
+            return DeploymentState.SETTLED
+        return DeploymentState.IN_PROGRESS
 
 
 def _service_view(raw: Mapping[str, Any]) -> ServiceView:
