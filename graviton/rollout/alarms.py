@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +37,12 @@ class Alarms:
                 out[name] = AlarmReading(
                     name=name,
                     state=str(alarm.get("StateValue", "INSUFFICIENT_DATA")),
-                    updated=_epoch(alarm.get("StateUpdatedTimestamp")),
+                    # the last change of StateValue (StateUpdatedTimestamp also moves with the
+                    # evaluation state); older APIs and moto give only the latter
+                    updated=_epoch(
+                        alarm.get("StateTransitionedTimestamp")
+                        or alarm.get("StateUpdatedTimestamp")
+                    ),
                     reason=str(alarm.get("StateReason", "")),
                 )
         return out
@@ -55,9 +61,14 @@ class Alarms:
             )
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError):
             return None
-        out = []
-        for item in resp.get("AlarmHistoryItems", []):
-            summary = str(item.get("HistorySummary", ""))
-            # "Alarm updated from OK to ALARM"
-            out.append(summary.rsplit(" to ", 1)[-1].strip() if " to " in summary else "?")
-        return tuple(out)
+        return tuple(_new_state(item) for item in resp.get("AlarmHistoryItems", []))
+
+
+def _new_state(item: dict[str, Any]) -> str:
+    """The state a StateUpdate history item entered (``?`` when it cannot be told: the bake
+    then treats it as not proven)."""
+    try:
+        return str(json.loads(item.get("HistoryData") or "")["newState"]["stateValue"])
+    except (ValueError, KeyError, TypeError):
+        summary = str(item.get("HistorySummary", ""))  # "Alarm updated from OK to ALARM"
+        return summary.rsplit(" to ", 1)[-1].strip() if " to " in summary else "?"

@@ -140,6 +140,8 @@ def judge_bake(
         entered = [s for s in reading.history if s == ALARM]
         if not entered and policy.no_data is NoData.FAIL:
             entered = [s for s in reading.history if s in BLIND]
+        if not entered:  # a history entry that does not say which state: not proven
+            entered = [s for s in reading.history if s not in (ALARM, "OK", *BLIND)]
         if entered:
             return done(
                 BakeOutcome.FAIL,

@@ -83,3 +83,18 @@ def test_a_change_while_no_controller_ran_is_judged_on_resume() -> None:
     d = judge_bake(ok(updated=T0 + 3), POLICY, T0, T0 + 60)
     assert d.outcome is BakeOutcome.FAIL
     assert judge_bake(ok(updated=T0 - 3), POLICY, T0, T0 + 60).outcome is BakeOutcome.WAIT
+
+
+def test_a_history_entry_that_names_no_state_is_not_a_pass() -> None:
+    seen = BakeProgress(last=T0, seen={"a": Seen("OK", T0 - 100)})
+    d = judge_bake(ok(updated=T0 + 3, history=("?", "OK")), POLICY, T0, T0 + 5, progress=seen)
+    assert d.outcome is BakeOutcome.FAIL
+
+
+def test_alarm_history_items_are_read_from_their_data() -> None:
+    from graviton.rollout.alarms import _new_state
+
+    data = '{"oldState":{"stateValue":"OK"},"newState":{"stateValue":"ALARM"}}'
+    assert _new_state({"HistoryData": data}) == "ALARM"
+    assert _new_state({"HistorySummary": "Alarm updated from ALARM to OK"}) == "OK"
+    assert _new_state({}) == "?"
