@@ -311,7 +311,15 @@ def _status_text(r: dict[str, Any]) -> str:
         f"  tasks       {running}" + (f" (by architecture: {arch})" if arch else ""),
     ]
     ctl = r["controller"]
-    if ctl is not None:
+    if ctl is not None and ctl["lease"] == "none":  # no lease table: by the expected update
+        if ctl["running"]:
+            lines.append(f"  controller  presumably running (writes again by {ctl['expected_by']})")
+        else:
+            lines.append(
+                f"  controller  none running: no update since it was expected by "
+                f"{ctl['expected_by']}"
+            )
+    elif ctl is not None:
         if ctl["running"]:
             lines.append(f"  controller  {ctl['owner']} (lease until {ctl['until']})")
         elif ctl["lease"] == "expired":

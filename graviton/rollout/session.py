@@ -7,12 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from graviton.errors import one_line
-from graviton.rollout.bake import Seen
+from graviton.rollout.bake import NoData, Seen
 from graviton.rollout.events import Event, Sink
 from graviton.rollout.lock import Lease
 from graviton.rollout.preflight import Clients, Target
 from graviton.rollout.request import Clock, ShiftRequest
-from graviton.rollout.state import RolloutState, StateError, decode, encode, stale_keys
+from graviton.rollout.state import Phase, RolloutState, StateError, decode, encode, stale_keys
+from graviton.timeutil import utc_iso
+
+EXPECT_GRACE_S = 60.0
 
 
 @dataclass
@@ -41,8 +44,22 @@ class Session:
     def read_state(self, arn: str) -> RolloutState | None:
         return self.remember(arn, self.clients.ecs.tags(arn))
 
+    def expect_by(self, state: RolloutState) -> str:
+        """When a live controller in ``state`` writes again at the latest (`graviton status`
+        says no controller is running after it)."""
+        if not state.phase.active:
+            return ""
+        t = self.req.timing
+        wait = t.deploy_timeout
+        if state.phase is Phase.BAKING:
+            wait = t.bake + (
+                t.deploy_timeout if self.req.on_insufficient_data is NoData.WAIT else 0
+            )
+        return utc_iso(self.clock.wall() + wait + 2 * t.poll + EXPECT_GRACE_S)
+
     def save(self, target: Target, state: RolloutState) -> RolloutState:
         """Write ``state`` to the service's tags (and drop our keys it no longer has)."""
+        state = state.with_(expect=self.expect_by(state))
         arn, ecs = target.service.arn, self.clients.ecs
         tags = encode(state)  # checked against the ECS tag rule before anything is written
         old = self._tags.get(arn)

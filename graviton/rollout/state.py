@@ -20,6 +20,7 @@ Example (a run at step 2 of 4, baking)::
     graviton:reason     alarm orders-5xx-rate is ALARM (after a rollback)
     graviton:deployment ecs-svc/1234567890123          (the step's deployment, once settled)
     graviton:lock       graviton-locks                 (the lease table of the controller)
+    graviton:expect     2026-11-28T00:21:04Z           (a live controller writes again by then)
     graviton:config-1   eJyrVkrOz8...                  (the service's own deployment
                                                         configuration, restored at the end:
                                                         zlib + base64, in 1..4 tags)
@@ -88,6 +89,7 @@ class RolloutState:
     deployment: str = ""  # the ECS deployment id of the current step, once it settled
     lock: str = ""  # the lease table of the controller driving it ("" without a lease)
     saved_config: str = ""  # the service's own deploymentConfiguration, JSON ("" = not saved)
+    expect: str = ""  # ISO time by which a live controller writes again (active phases)
 
     @property
     def target(self) -> int:
@@ -147,6 +149,8 @@ def encode(state: RolloutState) -> dict[str, str]:
         tags["deployment"] = fit(state.deployment)
     if state.lock:
         tags["lock"] = state.lock
+    if state.expect:
+        tags["expect"] = state.expect
     for i, chunk in enumerate(_config_chunks(state.saved_config), start=1):
         tags[f"config-{i}"] = chunk
     out = {PREFIX + k: v for k, v in tags.items()}
@@ -179,6 +183,7 @@ def decode(tags: Mapping[str, str]) -> RolloutState | None:
             reason=mine.get("reason", ""),
             deployment=mine.get("deployment", ""),
             lock=mine.get("lock", ""),
+            expect=mine.get("expect", ""),
             saved_config=_config_from(mine),
         )
     except (KeyError, ValueError, IndexError, zlib.error) as exc:
@@ -242,5 +247,6 @@ def tags_needed(saved_config: str) -> int:
         "reason",
         "deployment",
         "lock",
+        "expect",
     ]
     return len(fixed) + len(_config_chunks(saved_config))

@@ -12,7 +12,7 @@ from graviton.rollout.lock import Lease
 from graviton.rollout.plan import arm_percent, format_strategy
 from graviton.rollout.preflight import Clients
 from graviton.rollout.state import decode
-from graviton.timeutil import utc_iso
+from graviton.timeutil import parse_iso, utc_iso
 
 
 def controller(
@@ -71,6 +71,13 @@ def read_status(
     table = lock_table or (recorded.lock if recorded else None)
     if table:
         out["controller"] = controller(clients, table, cluster, service, now())
+    elif recorded is not None and recorded.phase.active and recorded.expect:
+        overdue = (parse_iso(recorded.expect) or 0) < now()
+        out["controller"] = {
+            "running": not overdue,
+            "lease": "none",
+            "expected_by": recorded.expect,
+        }
     if recorded is not None:
         out["arm_percent"] = arm_percent(view.strategy, recorded.x86, recorded.arm)
         out["state"] = {

@@ -311,3 +311,21 @@ def test_status_says_when_the_lease_expired(cluster: dict[str, Any]) -> None:
     (report,) = status.events
     assert report["controller"]["lease"] == "expired" and not report["controller"]["running"]
     assert report["controller"]["owner"] == "bob@ci:7"
+
+
+def test_status_without_a_lease_says_when_the_controller_is_overdue(
+    cluster: dict[str, Any],
+) -> None:
+    args = shift_args(cluster, "--bake", "3s")
+    kill = at("bake", "2/4", lambda p: p.send_signal(signal.SIGKILL))
+    assert graviton(args, REGION, on_event=kill).code == -signal.SIGKILL
+    status_args = ["status", "--cluster", "prod", "--service", "orders", "--endpoint-url",
+                   cluster["endpoint_url"]]  # fmt: skip
+    assert "presumably running" in graviton(status_args, REGION).stdout
+    # time passes: the killed controller never wrote again by the time it promised
+    arn = "arn:aws:ecs:eu-west-1:123456789012:service/prod/orders"
+    ecs(cluster).tag_resource(
+        resourceArn=arn, tags=[{"key": "graviton:expect", "value": "2020-01-01T00:00:00Z"}]
+    )
+    out = graviton(status_args, REGION).stdout
+    assert "none running" in out and "no controller is running" in out
