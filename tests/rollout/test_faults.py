@@ -33,6 +33,14 @@ def at(kind: str, step: str, act: Any) -> Any:
     return hook
 
 
+def killed_at_bake_2(c: dict[str, Any]) -> list[str]:
+    """Run a shift and SIGKILL it when step 2 starts baking; returns its arguments."""
+    args = shift_args(c, "--bake", "3s")
+    kill = at("bake", "2/4", lambda p: p.send_signal(signal.SIGKILL))
+    assert graviton(args, REGION, on_event=kill).code == -signal.SIGKILL
+    return args
+
+
 def restart_faults(c: dict[str, Any]) -> FaultProxy:
     proxy: FaultProxy = c["proxy"]
     proxy.clear()
@@ -92,9 +100,7 @@ def test_killed_during_bake_alarm_fired_meanwhile_rerun_rolls_back(cluster: dict
 def test_an_alarm_that_came_and_went_while_killed_fails_the_resumed_bake(
     cluster: dict[str, Any],
 ) -> None:
-    args = shift_args(cluster, "--bake", "3s")
-    kill = at("bake", "2/4", lambda p: p.send_signal(signal.SIGKILL))
-    assert graviton(args, REGION, on_event=kill).code == -signal.SIGKILL
+    args = killed_at_bake_2(cluster)
     alarm = cluster["alarms"]["orders"][0]
     time.sleep(1.1)  # the state-change time is after the recorded start of the bake
     set_alarm(cluster, alarm, "ALARM")
@@ -217,9 +223,7 @@ def test_a_bake_with_no_arm_task_fails(cluster: dict[str, Any]) -> None:
 def test_a_deployment_replaced_while_graviton_was_away_is_a_failed_step(
     cluster: dict[str, Any],
 ) -> None:
-    args = shift_args(cluster, "--bake", "3s")
-    kill = at("bake", "2/4", lambda p: p.send_signal(signal.SIGKILL))
-    assert graviton(args, REGION, on_event=kill).code == -signal.SIGKILL
+    args = killed_at_bake_2(cluster)
     # ECS (or someone) deploys again: same weights, a new deployment
     ecs(cluster).update_service(cluster="prod", service="orders", forceNewDeployment=True)
     second = graviton(args, REGION)
@@ -316,9 +320,7 @@ def test_status_says_when_the_lease_expired(cluster: dict[str, Any]) -> None:
 def test_status_without_a_lease_says_when_the_controller_is_overdue(
     cluster: dict[str, Any],
 ) -> None:
-    args = shift_args(cluster, "--bake", "3s")
-    kill = at("bake", "2/4", lambda p: p.send_signal(signal.SIGKILL))
-    assert graviton(args, REGION, on_event=kill).code == -signal.SIGKILL
+    killed_at_bake_2(cluster)
     status_args = ["status", "--cluster", "prod", "--service", "orders", "--endpoint-url",
                    cluster["endpoint_url"]]  # fmt: skip
     assert "presumably running" in graviton(status_args, REGION).stdout
