@@ -27,6 +27,23 @@ from graviton.rollout.preflight import Clients  # noqa: E402
 from graviton.rollout.runner import Runner, ShiftRequest  # noqa: E402
 from tests.support.cluster import client, make_cluster  # noqa: E402
 from tests.support.moto_server import FAKE_CREDENTIALS, moto_server, reset  # noqa: E402
+from tests.support.placement import TaskPlacer, label_architectures  # noqa: E402
+
+
+def placer(url: str, names: dict[str, Any]) -> TaskPlacer:
+    """The ECS scheduler moto lacks: tasks on their provider's instances (arm64 / x86_64), so
+    each step's bake really runs ARM tasks."""
+    instances = label_architectures(
+        client("ecs", url, REGION),
+        client("autoscaling", url, REGION),
+        "prod",
+        {
+            names["x86_provider"]: (names["x86_asg"], "x86_64"),
+            names["arm_provider"]: (names["arm_asg"], "arm64"),
+        },
+    )
+    return TaskPlacer(url, REGION, "prod", ["orders"], 0.05, instances)
+
 
 REGION = "eu-west-1"
 POLL = 1.0
@@ -63,7 +80,8 @@ def calls_per_step(url: str) -> None:
     )
     sink = ListSink()
     started = time.monotonic()
-    code = Runner(request, counting_clients(url, calls, stamps), sink).run()
+    with placer(url, names):
+        code = Runner(request, counting_clients(url, calls, stamps), sink).run()
     elapsed = time.monotonic() - started
     steps = sink.kinds().count("good")
     total = sum(calls.values())
@@ -110,7 +128,8 @@ def rollback_delay(url: str) -> float:
         alarms=tuple(names["alarms"]["orders"]),
         timing=Timing(bake=30, poll=POLL, deploy_timeout=60),
     )
-    code = Runner(request, counting_clients(url, calls, stamps), _Sink(firing)).run()
+    with placer(url, names):
+        code = Runner(request, counting_clients(url, calls, stamps), _Sink(firing)).run()
     assert code == 1 and firing.fired_at is not None
     rollback_call = next(t for t, op in stamps if op == "UpdateService" and t > firing.fired_at)
     return rollback_call - firing.fired_at

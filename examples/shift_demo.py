@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from tests.support.cli import env_for  # noqa: E402
 from tests.support.cluster import client, make_cluster  # noqa: E402
 from tests.support.moto_server import moto_server  # noqa: E402
-from tests.support.placement import TaskPlacer  # noqa: E402
+from tests.support.placement import TaskPlacer, label_architectures  # noqa: E402
 
 REGION = "eu-west-1"
 BAKE, POLL = "3s", "1s"
@@ -78,7 +78,17 @@ def main() -> int:
 
         common = ["--cluster", "prod", "--endpoint-url", url, "--step", "25"]
         common += ["--bake", BAKE, "--poll", POLL]
-        with TaskPlacer(url, REGION, "prod", ["orders", "quotes"], 0.1):
+        # the ECS agent labels each instance's architecture; tasks land on their provider's group
+        instances = label_architectures(
+            client("ecs", url, REGION),
+            client("autoscaling", url, REGION),
+            "prod",
+            {
+                names["x86_provider"]: (names["x86_asg"], "x86_64"),
+                names["arm_provider"]: (names["arm_asg"], "arm64"),
+            },
+        )
+        with TaskPlacer(url, REGION, "prod", ["orders", "quotes"], 0.1, instances):
             say("dry run: the plan and the preflight checks, nothing changed")
             graviton("shift", *common, "--service", "orders", "--dry-run")
 

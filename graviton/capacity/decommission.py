@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from graviton.aws import AwsOptions, aws_errors
+from graviton.aws import aws_errors
 from graviton.aws.fleet import chunks, describe_group, group_name_of
 from graviton.capacity.plan import describe_cluster, describe_provider
 from graviton.errors import PreflightError, ServiceUnavailable, UsageError
@@ -381,26 +381,9 @@ def _other_users(autoscaling: Any, group_name: str, spec: Mapping[str, Any]) -> 
 
 
 @dataclass(frozen=True)
-class _Clients:
+class DecommissionClients:
+    """The boto3 clients :func:`decommission` uses."""
+
     ecs: Any
     autoscaling: Any
     ec2: Any
-
-
-def decommission_provider(
-    aws: AwsOptions,
-    cluster: str,
-    provider: str,
-    *,
-    delete: bool = False,
-    dry_run: bool = False,
-    timeout: float = 1800.0,
-    poll: float = 10.0,
-    emit: Callable[[str], None] | None = None,
-) -> DecommissionReport:
-    """:func:`decommission` with clients made from ``aws`` (what ``shift --finalize
-    --scale-in-x86`` calls)."""
-    with aws_errors("AWS"):
-        clients = _Clients(aws.client("ecs"), aws.client("autoscaling"), aws.client("ec2"))
-    request = DecommissionRequest(cluster, provider, delete, dry_run, timeout, poll)
-    return decommission(clients, request, emit=emit)

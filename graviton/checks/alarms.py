@@ -11,13 +11,17 @@ from collections.abc import Mapping, Sequence
 
 from graviton.checks.ecs import Check
 
-INSUFFICIENT_POLICIES = ("fail", "wait", "pass")
-
 
 def check_alarms(
-    names: Sequence[str], states: Mapping[str, str], on_insufficient_data: str = "fail"
+    names: Sequence[str],
+    states: Mapping[str, str],
+    on_insufficient_data: str = "fail",
+    *,
+    resuming: bool = False,
 ) -> list[Check]:
-    """``states`` maps alarm name -> StateValue for the alarms that exist."""
+    """``states`` maps alarm name -> StateValue for the alarms that exist. When ``resuming`` a
+    run interrupted mid-step, an alarm in ALARM (or without data) is not a preflight refusal:
+    the resumed bake fails on it and rolls the step back."""
     if not names:
         return [Check("alarms", True, "no alarms named: each bake is a plain wait")]
     out = []
@@ -25,6 +29,15 @@ def check_alarms(
         state = states.get(name)
         if state is None:
             out.append(Check(f"alarm {name}", False, f"alarm {name} does not exist"))
+        elif resuming and state in ("ALARM", "INSUFFICIENT_DATA"):
+            out.append(
+                Check(
+                    f"alarm {name}",
+                    True,
+                    f"alarm {name} is {state}: the resumed step's bake judges it",
+                    warning=True,
+                )
+            )
         elif state == "ALARM":
             out.append(Check(f"alarm {name}", False, f"alarm {name} is in ALARM"))
         elif state == "INSUFFICIENT_DATA" and on_insufficient_data == "fail":

@@ -47,6 +47,7 @@ class ProviderInfo:
     asg: str | None
     types: frozenset[str]
     attribute_based: bool = False
+    managed_scaling: bool = False  # ECS managed scaling grows the group for placed tasks
 
     @property
     def arch(self) -> str:
@@ -96,20 +97,63 @@ def discover_providers(
     return x86, arm
 
 
-def check_service(service: Mapping[str, Any], x86: str, arm: str) -> list[Check]:
+def long_service_arn(arn: str) -> bool:
+    """``arn:aws:ecs:REGION:ACCOUNT:service/CLUSTER/NAME`` (the long format) can carry tags;
+    the old ``service/NAME`` format cannot."""
+    return arn.split(":", 5)[-1].count("/") >= 2
+
+
+# UpdateService's valid capacity-provider transitions (ECS API reference, UpdateService
+# capacityProviderStrategy): Fargate launch type -> ASG provider, EC2 launch type -> Fargate
+# provider, Fargate provider <-> ASG provider, provider -> launch type. EC2 launch type -> ASG
+# provider is not among them.
+_LAUNCH_TYPE_REASON = {
+    "EC2": "UpdateService cannot move an EC2 launch type service to an Auto Scaling group "
+    "capacity provider (not a valid transition); recreate the service with a capacity "
+    "provider strategy",
+    "FARGATE": "a Fargate service moves to Graviton with runtimePlatform ARM64, not with EC2 "
+    "capacity providers",
+}
+
+
+def check_service(service: Mapping[str, Any], x86: str, arm: str, cluster: str = "") -> list[Check]:
+    """The service itself: ACTIVE, an ECS deployment controller, a taggable (long) ARN, a
+    capacity provider strategy of the two providers, and tasks that can run on ARM."""
     strategy = service.get("capacityProviderStrategy") or []
     out = [
         Check(
             "service", service.get("status") == "ACTIVE", f"service status {service.get('status')}"
         )
     ]
+    controller = str((service.get("deploymentController") or {}).get("type") or "ECS")
+    if controller != "ECS":
+        out.append(
+            Check(
+                "deployment controller",
+                False,
+                f"service uses the {controller} deployment controller: its capacity provider "
+                "strategy cannot be changed with UpdateService (only the ECS controller can)",
+            )
+        )
+    arn = str(service.get("serviceArn", ""))
+    if arn and not long_service_arn(arn):
+        out.append(
+            Check(
+                "service ARN",
+                False,
+                f"service ARN {arn} has the old short format, which cannot be tagged (graviton "
+                "keeps the rollout state in tags): opt in to serviceLongArnFormat and recreate "
+                "the service",
+            )
+        )
     if not strategy:
+        launch = str(service.get("launchType") or "?")
+        why = _LAUNCH_TYPE_REASON.get(launch, "it has no capacity provider strategy")
         out.append(
             Check(
                 "strategy",
                 False,
-                f"service uses launch type {service.get('launchType') or '?'}, not a capacity "
-                "provider strategy (recreate or update it with one first)",
+                f"service uses launch type {launch}, not a capacity provider strategy: {why}",
             )
         )
         return out
@@ -130,7 +174,85 @@ def check_service(service: Mapping[str, Any], x86: str, arm: str) -> list[Check]
         out.append(Check("strategy", False, "strategy uses Fargate; shift moves EC2 providers"))
     else:
         out.append(Check("strategy", True, "capacity providers " + ", ".join(names)))
+    desired = int(service.get("desiredCount") or 0)
+    base = max((int(i.get("base") or 0) for i in strategy if i.get("capacityProvider") == x86),
+               default=0)  # fmt: skip
+    if desired <= 0:
+        out.append(
+            Check("tasks", False, "desiredCount is 0: no task would run on ARM to prove a step")
+        )
+    elif base >= desired:
+        out.append(
+            Check(
+                "tasks",
+                False,
+                f"{x86} has base {base} >= desiredCount {desired}: every step would place all "
+                "tasks on x86 and bake with no ARM task; lower the base first",
+            )
+        )
     return out
+
+
+def check_tag_room(user_tags: int, needed: int, limit: int = 50) -> list[Check]:
+    """ECS allows ``limit`` tags per resource: the service's own plus the ``needed`` ones
+    graviton writes for its state must fit, or a later save (a rollback's) would fail."""
+    if user_tags + needed > limit:
+        return [
+            Check(
+                "tags",
+                False,
+                f"the service has {user_tags} tags of its own and graviton needs up to {needed} "
+                f"for its state; ECS allows {limit}: remove {user_tags + needed - limit}",
+            )
+        ]
+    return [Check("tags", True, f"{user_tags} own tags + up to {needed} of graviton's <= {limit}")]
+
+
+def check_arm_capacity(
+    info: ProviderInfo,
+    arm_tasks: int,
+    max_size: int | None,
+    registered: Mapping[str, int] | None,
+    need: Mapping[str, int],
+) -> list[Check]:
+    """Can the ARM provider's group hold ``arm_tasks`` (the last step's)? Managed scaling grows
+    it; otherwise MaxSize x the tasks one instance (``registered`` CPU/MEMORY) holds must."""
+    name = "ARM capacity"
+    if info.managed_scaling:
+        return [Check(name, True, f"{info.name}: managed scaling on")]
+    if max_size is None:
+        return [Check(name, True, f"{info.name}: no Auto Scaling group", warning=True)]
+    per = None
+    if registered:
+        fits = [registered[k] // need[k] for k in ("CPU", "MEMORY") if need.get(k)]
+        per = min(fits) if fits else None
+    if per is None:
+        if max_size == 0 and arm_tasks > 0:
+            per = 0
+        else:
+            return [
+                Check(
+                    name,
+                    True,
+                    f"{info.name}: managed scaling off, MaxSize {max_size}; tasks per instance "
+                    "unknown (no ARM container instance registered)",
+                    warning=True,
+                )
+            ]
+    holds = max_size * per
+    if holds < arm_tasks:
+        return [
+            Check(
+                name,
+                False,
+                f"{info.name}'s auto scaling group {info.asg} has managed scaling off and MaxSize "
+                f"{max_size} ({per} task(s) per instance): it holds {holds} tasks, the last step "
+                f"needs {arm_tasks}; raise MaxSize or enable managed scaling",
+            )
+        ]
+    return [
+        Check(name, True, f"{info.name}: MaxSize {max_size} holds {holds} >= {arm_tasks} tasks")
+    ]
 
 
 def check_providers(

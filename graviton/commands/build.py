@@ -27,12 +27,12 @@ from graviton.image.run import (
     build_all,
     build_one,
     parse_build_args,
-    parse_duration,
     parse_platforms,
 )
 from graviton.image.run import verify as verify_image
 from graviton.image.smoke import DEFAULT_COMMAND, SmokeResult
 from graviton.oci.ecr import EcrClients
+from graviton.timeutil import parse_duration
 
 FORMATS = click.Choice(["text", "json"])
 

@@ -233,7 +233,7 @@ def decommission_command(
     Exit codes: 0 done, 2 refused (nothing changed), 3 AWS failed or the drain timed out.
     """
     from graviton.capacity.decommission import DecommissionRequest, decommission
-    from graviton.rollout.plan import parse_duration
+    from graviton.timeutil import parse_duration
 
     clients = _clients(aws)
     request = DecommissionRequest(

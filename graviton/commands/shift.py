@@ -1,13 +1,19 @@
 """``graviton shift``, ``status``, ``rollback`` and ``unlock``: flags in, exit code out.
 
 Exit codes: 0 reached the target (or nothing to do), 1 rolled back, 2 preflight or usage error
-(nothing changed), 3 AWS unreachable or an API error after retries, 4 locked.
+(nothing changed), 3 AWS unreachable or an API error after retries, 4 locked, 130 Ctrl-C,
+143 SIGTERM (the lease is released; a rerun resumes).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import click
@@ -15,13 +21,42 @@ import click
 from graviton.aws import AwsOptions, aws_errors, aws_options
 from graviton.errors import GravitonError, UsageError
 from graviton.oci.ecr import EcrClients
-from graviton.rollout.plan import Timing, check_step_and_target, parse_duration
+from graviton.rollout.plan import Timing, check_step_and_target
+from graviton.timeutil import parse_duration
+
+EXIT_SIGTERM = 143
+
+
+class Terminated(BaseException):
+    """SIGTERM (what ECS, Kubernetes and CI send on cancel): unwinds like Ctrl-C, so the lease
+    is released and the state stays as last recorded (a rerun resumes it)."""
+
+
+@contextmanager
+def sigterm_unwinds(ctx: click.Context) -> Iterator[None]:
+    """Turn SIGTERM into :class:`Terminated` while the block runs; exit 143 with one line."""
+
+    def raise_terminated(signum: int, frame: FrameType | None) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    except Terminated:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM does not cut cleanup
+        click.echo(
+            "graviton: terminated (SIGTERM): lease released, state kept; rerun to resume",
+            err=True,
+        )
+        ctx.exit(EXIT_SIGTERM)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Duration(click.ParamType[float]):
-    """10m, 15s, 1m30s, 500ms, or seconds."""
+    """10m, 15s, 1m30s, 500ms, or seconds (greater than 0)."""
 
-    name = "duration"
+    name = "DURATION"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -88,11 +123,18 @@ format_option = click.option(
     multiple=True,
     help="CloudWatch alarm to watch (repeat; default: the service's deployment alarms).",
 )
-@click.option("--bake", type=DURATION, default="10m", show_default=True, help="Bake per step.")
-@click.option("--poll", type=DURATION, default="15s", show_default=True, help="Alarm poll.")
+@click.option(
+    "--bake", type=DURATION, metavar="DURATION", default="10m", show_default=True,
+    help="Bake per step.",
+)  # fmt: skip
+@click.option(
+    "--poll", type=DURATION, metavar="DURATION", default="15s", show_default=True,
+    help="Alarm poll.",
+)  # fmt: skip
 @click.option(
     "--deploy-timeout",
     type=DURATION,
+    metavar="DURATION",
     default="30m",
     show_default=True,
     help="How long a deployment may take to settle before the step rolls back.",
@@ -153,15 +195,19 @@ def shift(
     """Move ECS services from the x86 to the Graviton capacity provider in steps.
 
     Each step sends the new weights with forceNewDeployment, waits for the deployment to
-    settle, reports the real split of tasks, and bakes while watching the alarms; an alarm
-    rolls back to the last good step (exit 1). The state is kept in the service's tags, so a
-    rerun with the same arguments resumes where a killed controller stopped.
+    settle, checks that tasks really run on arm64 instances, and bakes while watching the
+    alarms; an alarm rolls back to the last good step (exit 1). The state is kept in the
+    service's tags, so a rerun with the same arguments resumes where a killed controller
+    stopped. The service's own deployment configuration is restored when the run ends.
 
     \b
-    graviton shift --cluster prod --service orders --step 25 --alarm orders-5xx
+    Examples:
+    graviton shift --cluster prod --service orders --step 25 --alarm orders-5xx --bake 10m
     graviton shift --cluster prod --service orders --dry-run
     graviton shift --cluster prod --service orders --finalize --scale-in-x86
     """
+    from graviton.rollout.bake import NoData
+    from graviton.rollout.request import RollbackTo
     from graviton.rollout.runner import Runner, ShiftRequest
 
     if scale_in_x86 and not finalize:
@@ -179,8 +225,8 @@ def shift(
         timing=Timing(bake=bake, poll=poll, deploy_timeout=deploy_timeout),
         once=once,
         dry_run=dry_run,
-        rollback_to=rollback_to,
-        on_insufficient_data=on_insufficient_data,
+        rollback_to=RollbackTo(rollback_to),
+        on_insufficient_data=NoData(on_insufficient_data),
         strict_images=strict_images,
         lock_table=lock_table,
         finalize=finalize,
@@ -188,47 +234,102 @@ def shift(
     )
     check_step_and_target(step, to)
     sink = _sink(fmt)
-    try:
-        with aws_errors("shift"):
-            code = Runner(request, _clients(aws), sink).run()
-    finally:
-        sink.close()
+    with sigterm_unwinds(ctx):
+        try:
+            with aws_errors("shift"):
+                code = Runner(request, _clients(aws), sink).run()
+        finally:
+            sink.close()
     ctx.exit(code)
 
 
 @click.command()
 @cluster_option
 @services_option
+@click.option(
+    "--lock-table",
+    help="The DynamoDB lease table (default: the one the run recorded), to say whether a "
+    "controller is driving the run.",
+)
+@click.option("--watch", is_flag=True, help="Follow the run: print each change until it rests.")
+@click.option(
+    "--interval",
+    type=DURATION,
+    metavar="DURATION",
+    default="5s",
+    show_default=True,
+    help="With --watch: how often to read.",
+)
 @format_option
 @aws_options
-def status(cluster: str, services: tuple[str, ...], fmt: str, aws: AwsOptions) -> None:
-    """Show the rollout recorded on services: phase, step, weights, tasks per provider."""
-    from graviton.rollout.runner import status as read_status
+@click.pass_context
+def status(
+    ctx: click.Context,
+    cluster: str,
+    services: tuple[str, ...],
+    lock_table: str | None,
+    watch: bool,
+    interval: float,
+    fmt: str,
+    aws: AwsOptions,
+) -> None:
+    """Show the rollout recorded on services: phase, step, weights, tasks per provider and
+    architecture, and whether a controller is running it (its lease).
+
+    \b
+    Examples:
+    graviton status --cluster prod --service orders
+    graviton status --cluster prod --service orders --watch --interval 10s --format json
+    """
+    from graviton.rollout.status import read_status
+    from graviton.rollout.status import watch as follow
 
     clients = _clients(aws)
-    with aws_errors("status"):
-        results = [read_status(clients, cluster, s) for s in services]
-    for result in results:
-        if fmt == "json":
-            click.echo(json.dumps(result, default=str))
-            continue
-        click.echo(_status_text(result))
+
+    def show(result: dict[str, Any]) -> None:
+        click.echo(json.dumps(result, default=str) if fmt == "json" else _status_text(result))
+
+    with sigterm_unwinds(ctx), aws_errors("status"):
+        if not watch:
+            for result in [read_status(clients, cluster, s, lock_table) for s in services]:
+                show(result)
+            return
+        for service in services:
+            reader = functools.partial(read_status, clients, cluster, service, lock_table)
+            for result in follow(reader, interval):
+                show(result)
 
 
 def _status_text(r: dict[str, Any]) -> str:
-    strategy = ", ".join(
-        f"{i['capacityProvider']} weight {i['weight']}"
-        + (f" base {i['base']}" if i["base"] else "")
-        for i in r["strategy"]
-    )
+    strategy = r["strategy_text"] if r["strategy"] else "none (launch type)"
     dep = r["deployment"]
     running = ", ".join(f"{p} {n}" for p, n in r["running"].items()) or "none seen"
+    arch = ", ".join(f"{a} {n}" for a, n in r["running_arch"].items())
     lines = [
         f"{r['service']} (cluster {r['cluster']})",
-        f"  strategy    {strategy or 'none (launch type)'}",
+        f"  strategy    {strategy}",
         f"  deployment  {dep['id']} {dep['state']} ({dep['running']}/{dep['desired']} running)",
-        f"  tasks       {running}",
+        f"  tasks       {running}" + (f" (by architecture: {arch})" if arch else ""),
     ]
+    ctl = r["controller"]
+    if ctl is not None and ctl["lease"] == "none":  # no lease table: by the expected update
+        if ctl["running"]:
+            lines.append(f"  controller  presumably running (writes again by {ctl['expected_by']})")
+        else:
+            lines.append(
+                f"  controller  none running: no update since it was expected by "
+                f"{ctl['expected_by']}"
+            )
+    elif ctl is not None:
+        if ctl["running"]:
+            lines.append(f"  controller  {ctl['owner']} (lease until {ctl['until']})")
+        elif ctl["lease"] == "expired":
+            lines.append(
+                f"  controller  none running: the lease of {ctl['owner']} expired at "
+                f"{ctl['expired']}"
+            )
+        else:
+            lines.append(f"  controller  none running (no lease in {ctl['table']})")
     s = r["state"]
     if s is None:
         lines.append("  rollout     none recorded")
@@ -242,6 +343,11 @@ def _status_text(r: dict[str, Any]) -> str:
         ]
         if s["failed_step"] is not None or s["reason"]:
             lines.append(f"  failed      step {s['failed_step']}: {s['reason']}")
+        if s["active"] and ctl is not None and not ctl["running"]:
+            lines.append(
+                f"  note        {s['phase']} but no controller is running: rerun the same "
+                "`graviton shift` to resume, or `graviton rollback`"
+            )
     return "\n".join(lines)
 
 
@@ -258,8 +364,10 @@ def _status_text(r: dict[str, Any]) -> str:
 )
 @click.option("--x86-provider", help="Needed with --to x86 when no run is recorded.")
 @click.option("--arm-provider", help="Needed with --to x86 when no run is recorded.")
-@click.option("--poll", type=DURATION, default="15s", show_default=True)
-@click.option("--deploy-timeout", type=DURATION, default="30m", show_default=True)
+@click.option("--poll", type=DURATION, metavar="DURATION", default="15s", show_default=True)
+@click.option(
+    "--deploy-timeout", type=DURATION, metavar="DURATION", default="30m", show_default=True
+)
 @format_option
 @aws_options
 @click.pass_context
@@ -276,7 +384,14 @@ def rollback(
     aws: AwsOptions,
 ) -> None:
     """Roll services back now and mark their runs rolled back (a controller baking one
-    stops). Does not wait for the lease: it is the emergency brake."""
+    stops). Does not wait for the lease: it is the emergency brake. The weights go out first,
+    the recorded state after.
+
+    \b
+    Examples:
+    graviton rollback --cluster prod --service orders
+    graviton rollback --cluster prod --service orders --to x86
+    """
     from graviton.rollout.runner import Runner, ShiftRequest
 
     request = ShiftRequest(
@@ -288,13 +403,14 @@ def rollback(
     )
     sink = _sink(fmt)
     code = 0
-    try:
-        runner = Runner(request, _clients(aws), sink)
-        with aws_errors("rollback"):
-            for service in services:
-                code = max(code, runner.rollback(service, to, _who()))
-    finally:
-        sink.close()
+    with sigterm_unwinds(ctx):
+        try:
+            runner = Runner(request, _clients(aws), sink)
+            with aws_errors("rollback"):
+                for service in services:
+                    code = max(code, runner.rollback(service, to, _who()))
+        finally:
+            sink.close()
     ctx.exit(code)
 
 
@@ -304,7 +420,12 @@ def rollback(
 @click.option("--lock-table", required=True, help="The DynamoDB lease table.")
 @aws_options
 def unlock(cluster: str, services: tuple[str, ...], lock_table: str, aws: AwsOptions) -> None:
-    """Break the lease on services (when a controller died holding it)."""
+    """Break the lease on services (when a controller died holding it).
+
+    \b
+    Example:
+    graviton unlock --cluster prod --service orders --lock-table graviton-locks
+    """
     from graviton.rollout.lock import Lease
 
     clients = _clients(aws)

@@ -10,8 +10,8 @@ import click
 
 from graviton.aws import AwsOptions, aws_options
 from graviton.errors import UsageError
-from graviton.image.run import parse_duration
 from graviton.instances import Generation
+from graviton.timeutil import parse_duration
 
 CPUS = ("graviton1", "graviton2", "graviton3", "graviton4", "auto")
 DEFAULT_CPU = Generation.GRAVITON2

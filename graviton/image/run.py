@@ -41,22 +41,6 @@ def parse_platforms(values: Sequence[str], default: Sequence[str]) -> tuple[str,
     return tuple(out) or tuple(default)
 
 
-def parse_duration(text: str) -> float:
-    """ "120s", "2m", "1m30s", "90" -> seconds."""
-    raw = text.strip().lower()
-    if re.fullmatch(r"\d+(?:\.\d+)?", raw):
-        seconds = float(raw)
-    else:
-        parts = re.findall(r"(\d+(?:\.\d+)?)(h|m|s|ms)", raw)
-        if not parts or "".join(n + u for n, u in parts) != raw:
-            raise UsageError(f"not a duration: {text!r} (say 120s, 2m or 1m30s)")
-        scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
-        seconds = sum(float(n) * scale[u] for n, u in parts)
-    if seconds <= 0:
-        raise UsageError(f"duration must be positive: {text!r}")
-    return seconds
-
-
 def parse_build_args(values: Sequence[str]) -> tuple[tuple[str, str], ...]:
     out = []
     for value in values:

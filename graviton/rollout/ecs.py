@@ -1,7 +1,8 @@
 """ECS and Auto Scaling at the edge: boto3 calls in, frozen plain data out.
 
-Every call here is a read except :meth:`Ecs.update_strategy`, :meth:`Ecs.put_tags`,
-:meth:`Ecs.remove_tags` and :meth:`AutoScaling.scale_in` (the dry-run test asserts that none of
+Every call here is a read except :meth:`Ecs.update_strategy`,
+:meth:`Ecs.set_deployment_configuration`, :meth:`Ecs.put_tags`, :meth:`Ecs.remove_tags` and
+:meth:`AutoScaling.scale_in` (the dry-run test asserts that none of
 them is called).
 """
 
@@ -10,8 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
+from graviton.aws.fleet import configured_types, describe_group
 from graviton.errors import PreflightError
 from graviton.rollout.plan import Strategy, strategy_from_api
 
@@ -28,6 +31,12 @@ MUTATING_CALLS = frozenset(
 )
 
 
+class DeploymentState(StrEnum):
+    SETTLED = "settled"
+    FAILED = "failed"
+    IN_PROGRESS = "in-progress"
+
+
 @dataclass(frozen=True)
 class Deployment:
     id: str
@@ -35,7 +44,6 @@ class Deployment:
     rollout_state: str | None  # IN_PROGRESS | COMPLETED | FAILED (None without a controller)
     running: int
     desired: int
-    failed_tasks: int = 0
     reason: str = ""
 
 
@@ -52,29 +60,30 @@ class ServiceView:
     task_definition: str
     placement_constraints: tuple[Mapping[str, str], ...] = ()
     deployment_configuration: Mapping[str, Any] = field(default_factory=dict)
+    deployment_controller: str = "ECS"
 
     @property
     def primary(self) -> Deployment | None:
         return next((d for d in self.deployments if d.status == "PRIMARY"), None)
 
-    def deployment_state(self, deployment_id: str | None = None) -> str:
+    def deployment_state(self, deployment_id: str | None = None) -> DeploymentState:
         """``settled``, ``failed`` or ``in-progress`` for the deployment ``deployment_id``
         (default: the primary one). Settled: one PRIMARY deployment with rolloutState COMPLETED,
         or, without a rollout state, running == desired and no other deployment."""
         primary = self.primary
         if primary is None:
-            return "in-progress"
+            return DeploymentState.IN_PROGRESS
         if primary.rollout_state == "FAILED":
-            return "failed"
+            return DeploymentState.FAILED
         if deployment_id is not None and primary.id != deployment_id:
             # ECS replaced our deployment: its own rollback (circuit breaker or alarms)
-            return "failed"
+            return DeploymentState.FAILED
         alone = all(d.status == "PRIMARY" for d in self.deployments if d.status != "INACTIVE")
         if primary.rollout_state == "COMPLETED" and alone:
-            return "settled"
+            return DeploymentState.SETTLED
         if primary.rollout_state is None and alone and primary.running == primary.desired:
-            return "settled"
-        return "in-progress"
+            return DeploymentState.SETTLED
+        return DeploymentState.IN_PROGRESS
 
 
 def _service_view(raw: Mapping[str, Any]) -> ServiceView:
@@ -85,7 +94,6 @@ def _service_view(raw: Mapping[str, Any]) -> ServiceView:
             rollout_state=d.get("rolloutState"),
             running=int(d.get("runningCount", 0)),
             desired=int(d.get("desiredCount", 0)),
-            failed_tasks=int(d.get("failedTasks", 0)),
             reason=str(d.get("rolloutStateReason", "")),
         )
         for d in raw.get("deployments") or ()
@@ -102,20 +110,39 @@ def _service_view(raw: Mapping[str, Any]) -> ServiceView:
         task_definition=str(raw.get("taskDefinition", "")),
         placement_constraints=tuple(raw.get("placementConstraints") or ()),
         deployment_configuration=dict(raw.get("deploymentConfiguration") or {}),
+        deployment_controller=str((raw.get("deploymentController") or {}).get("type") or "ECS"),
     )
 
 
 def deployment_configuration(current: Mapping[str, Any], alarms: Sequence[str]) -> dict[str, Any]:
-    """The service's deployment configuration with the circuit breaker and (when there are
-    alarms) deployment alarms switched on with rollback, so ECS itself reverts a failing
-    deployment; other settings (maximumPercent, ...) are kept."""
+    """The service's deployment configuration merged with graviton's for the shift: the circuit
+    breaker and (when there are alarms) deployment alarms switched on with rollback, so ECS
+    itself reverts a failing deployment. The service's own deployment alarms stay watched (the
+    union of its names and graviton's); other settings (maximumPercent, ...) are kept. The
+    service's own configuration is restored when the run ends."""
     config = {k: v for k, v in current.items() if k not in ("deploymentCircuitBreaker", "alarms")}
     config["deploymentCircuitBreaker"] = {"enable": True, "rollback": True}
+    own = current.get("alarms") or {}
     if alarms:
-        config["alarms"] = {"alarmNames": list(alarms), "enable": True, "rollback": True}
+        kept = list(own.get("alarmNames") or []) if own.get("enable") else []
+        names = [*kept, *alarms]
+        config["alarms"] = {
+            "alarmNames": list(dict.fromkeys(names)),
+            "enable": True,
+            "rollback": True,
+        }
     elif "alarms" in current:
         config["alarms"] = current["alarms"]
     return config
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """The service's running tasks per capacity provider and per CPU architecture (the
+    ``ecs.cpu-architecture`` attribute of the container instance each runs on)."""
+
+    by_provider: Mapping[str, int]
+    by_arch: Mapping[str, int]
 
 
 class Ecs:
@@ -155,21 +182,36 @@ class Ecs:
         return dict(resp["taskDefinition"])
 
     def update_strategy(
-        self, cluster: str, service: str, strategy: Strategy, config: Mapping[str, Any]
+        self,
+        cluster: str,
+        service: str,
+        strategy: Strategy,
+        config: Mapping[str, Any] | None = None,
     ) -> ServiceView:
         """Send the strategy with forceNewDeployment: ECS does not redeploy on a strategy
-        change alone, and never moves running tasks otherwise."""
+        change alone (and rejects it without), and never moves running tasks otherwise."""
+        kwargs: dict[str, Any] = {}
+        if config is not None:
+            kwargs["deploymentConfiguration"] = dict(config)
         resp = self.client.update_service(
             cluster=cluster,
             service=service,
             capacityProviderStrategy=[i.to_api() for i in strategy],
-            deploymentConfiguration=dict(config),
             forceNewDeployment=True,
+            **kwargs,
         )
         return _service_view(resp["service"])
 
-    def tasks_by_provider(self, cluster: str, service: str) -> dict[str, int]:
-        """Running tasks of ``service`` per capacity provider, from describe_tasks."""
+    def set_deployment_configuration(
+        self, cluster: str, service: str, config: Mapping[str, Any]
+    ) -> None:
+        """Put the service's deployment configuration back (no new deployment)."""
+        self.client.update_service(
+            cluster=cluster, service=service, deploymentConfiguration=dict(config)
+        )
+
+    def running_tasks(self, cluster: str, service: str) -> TaskCounts:
+        """Running tasks of ``service`` per capacity provider and per CPU architecture."""
         arns: list[str] = []
         paginator = self.client.get_paginator("list_tasks")
         for page in paginator.paginate(
@@ -177,6 +219,7 @@ class Ecs:
         ):
             arns.extend(page.get("taskArns", []))
         counts: Counter[str] = Counter()
+        instances: Counter[str] = Counter()
         for i in range(0, len(arns), 100):
             resp = self.client.describe_tasks(cluster=cluster, tasks=arns[i : i + 100])
             for task in resp.get("tasks", []):
@@ -187,7 +230,45 @@ class Ecs:
                 if task.get("lastStatus") != "RUNNING":
                     continue
                 counts[str(task.get("capacityProviderName") or "-")] += 1
-        return dict(counts)
+                instances[str(task.get("containerInstanceArn") or "")] += 1
+        arch = self.architectures(cluster, [a for a in instances if a])
+        by_arch: Counter[str] = Counter()
+        for instance, n in instances.items():
+            by_arch[arch.get(instance, "unknown")] += n
+        return TaskCounts(dict(counts), dict(by_arch))
+
+    def architectures(self, cluster: str, instance_arns: Sequence[str]) -> dict[str, str]:
+        """Container instance ARN -> its ``ecs.cpu-architecture`` attribute (set by the ECS
+        agent: ``arm64`` or ``x86_64``)."""
+        out: dict[str, str] = {}
+        for i in range(0, len(instance_arns), 100):
+            resp = self.client.describe_container_instances(
+                cluster=cluster, containerInstances=list(instance_arns[i : i + 100])
+            )
+            for ci in resp.get("containerInstances", []):
+                attrs = {a.get("name"): a.get("value") for a in ci.get("attributes") or ()}
+                out[str(ci["containerInstanceArn"])] = str(
+                    attrs.get("ecs.cpu-architecture") or "unknown"
+                )
+        return out
+
+    def registered_capacity(self, cluster: str, ec2_ids: Sequence[str]) -> list[dict[str, int]]:
+        """The registered CPU and MEMORY of the cluster's container instances on ``ec2_ids``."""
+        ids = set(ec2_ids)
+        arns = self.client.list_container_instances(cluster=cluster).get("containerInstanceArns")
+        if not arns or not ids:
+            return []
+        resp = self.client.describe_container_instances(cluster=cluster, containerInstances=arns)
+        out = []
+        for ci in resp.get("containerInstances", []):
+            if ci.get("ec2InstanceId") not in ids:
+                continue
+            res = {
+                str(r["name"]): int(r.get("integerValue") or 0)
+                for r in ci.get("registeredResources") or ()
+            }
+            out.append({"CPU": res.get("CPU", 0), "MEMORY": res.get("MEMORY", 0)})
+        return out
 
     def tags(self, arn: str) -> dict[str, str]:
         resp = self.client.list_tags_for_resource(resourceArn=arn)
@@ -203,11 +284,6 @@ class Ecs:
             self.client.untag_resource(resourceArn=arn, tagKeys=list(keys))
 
 
-def asg_name_from_arn(arn: str) -> str:
-    marker = "autoScalingGroupName/"
-    return arn.split(marker, 1)[1] if marker in arn else arn
-
-
 @dataclass(frozen=True)
 class AsgTypes:
     name: str
@@ -216,60 +292,27 @@ class AsgTypes:
 
 
 class AutoScaling:
-    """Which instance types an Auto Scaling group launches, and scaling it in."""
+    """Which instance types an Auto Scaling group launches."""
 
     def __init__(self, client: Any, ec2_client: Any) -> None:
         self.client = client
         self.ec2 = ec2_client
 
-    def group(self, name: str) -> dict[str, Any]:
-        resp = self.client.describe_auto_scaling_groups(AutoScalingGroupNames=[name])
-        groups = resp.get("AutoScalingGroups", [])
-        if not groups:
+    def group(self, name: str) -> Mapping[str, Any]:
+        group = describe_group(self.client, name)
+        if group is None:
             raise PreflightError(f"auto scaling group {name} not found")
-        return dict(groups[0])
+        return group
 
     def instance_types(self, name: str) -> AsgTypes:
+        """The types the group runs and may launch (the one fleet reader, aws/fleet.py)."""
         group = self.group(name)
-        types = {str(i["InstanceType"]) for i in group.get("Instances", []) if "InstanceType" in i}
-        attribute_based = False
-        if group.get("LaunchConfigurationName"):
-            resp = self.client.describe_launch_configurations(
-                LaunchConfigurationNames=[group["LaunchConfigurationName"]]
-            )
-            types.update(lc["InstanceType"] for lc in resp.get("LaunchConfigurations", []))
-        templates = []
-        if group.get("LaunchTemplate"):
-            templates.append(group["LaunchTemplate"])
-        mixed = group.get("MixedInstancesPolicy") or {}
-        if mixed:
-            spec = mixed.get("LaunchTemplate", {})
-            if spec.get("LaunchTemplateSpecification"):
-                templates.append(spec["LaunchTemplateSpecification"])
-            for override in spec.get("Overrides", []):
-                if override.get("InstanceType"):
-                    types.add(str(override["InstanceType"]))
-                if override.get("InstanceRequirements"):
-                    attribute_based = True
-        for template in templates:
-            data = self._template_data(template)
-            if data.get("InstanceType"):
-                types.add(str(data["InstanceType"]))
-            if data.get("InstanceRequirements"):
-                attribute_based = True
-        return AsgTypes(name=name, types=frozenset(types), attribute_based=attribute_based)
-
-    def _template_data(self, spec: Mapping[str, Any]) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"Versions": [str(spec.get("Version") or "$Default")]}
-        if spec.get("LaunchTemplateId"):
-            kwargs["LaunchTemplateId"] = spec["LaunchTemplateId"]
-        else:
-            kwargs["LaunchTemplateName"] = spec["LaunchTemplateName"]
-        resp = self.ec2.describe_launch_template_versions(**kwargs)
-        versions = resp.get("LaunchTemplateVersions", [])
-        return dict(versions[0].get("LaunchTemplateData", {})) if versions else {}
-
-    def scale_in(self, name: str) -> None:
-        self.client.update_auto_scaling_group(
-            AutoScalingGroupName=name, MinSize=0, DesiredCapacity=0
+        configured = configured_types(group, ec2=self.ec2, autoscaling=self.client)
+        running = {
+            str(i["InstanceType"]) for i in group.get("Instances", []) if "InstanceType" in i
+        }
+        return AsgTypes(
+            name=name,
+            types=frozenset(running | configured.types),
+            attribute_based=configured.attribute_based,
         )

@@ -10,8 +10,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
+
+from graviton.rollout.plan import format_strategy, strategy_from_api
+from graviton.timeutil import utc_iso
 
 # kind -> its fields (documented in the README)
 KINDS: dict[str, tuple[str, ...]] = {
@@ -33,7 +35,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "step": ("run", "step", "of", "weights", "deployment"),
     "deployment": ("step", "deployment", "state", "running", "desired"),
     "settled": ("step", "deployment", "seconds"),
-    "split": ("step", "intended", "running"),
+    "split": ("step", "intended", "running", "arch"),
     "bake": ("step", "seconds", "alarms"),
     "alarm": ("name", "state", "previous", "reason"),
     "tick": ("step", "remaining_s", "alarms", "paused"),
@@ -42,15 +44,13 @@ KINDS: dict[str, tuple[str, ...]] = {
     "rolled_back": ("failed_step", "reason", "weights"),
     "aborted": ("reason",),
     "done": ("weights",),
-    "finalized": ("strategy", "scaled_in"),
+    "finalized": ("strategy", "dropped", "scaled_in"),
+    "decommission": ("action",),
     "nothing": ("reason",),
+    "warning": ("message",),
 }
 
 QUIET = frozenset({"tick"})  # live view only: not printed as lines or JSON
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def weights(percent: int) -> dict[str, int]:
@@ -66,7 +66,7 @@ class Event:
     kind: str
     service: str | None
     data: Mapping[str, Any] = field(default_factory=dict)
-    time: str = field(default_factory=now_iso)
+    time: str = field(default_factory=utc_iso)
 
     def to_json(self) -> dict[str, Any]:
         return {"event": self.kind, "time": self.time, "service": self.service, **self.data}
@@ -104,7 +104,10 @@ class Event:
         if k == "split":
             intended = ", ".join(f"{p} {n}" for p, n in d["intended"].items())
             running = ", ".join(f"{p} {n}" for p, n in d["running"].items()) or "no tasks seen"
-            return f"{who}tasks intended {intended}; running {running}"
+            arch = ", ".join(f"{a} {n}" for a, n in (d.get("arch") or {}).items())
+            return f"{who}tasks intended {intended}; running {running}" + (
+                f" (by architecture: {arch})" if arch else ""
+            )
         if k == "bake":
             alarms = ", ".join(d["alarms"]) or "no alarms"
             return f"{who}baking step {d['step']} for {d['seconds']:g}s, watching {alarms}"
@@ -127,10 +130,15 @@ class Event:
         if k == "done":
             return f"{who}done: {_w(d['weights'])}"
         if k == "finalized":
-            scaled = "; x86 auto scaling group scaled in to 0" if d.get("scaled_in") else ""
-            return f"{who}finalized: strategy {d['strategy']}{scaled}"
+            scaled = "; x86 provider decommissioned, its group at 0" if d.get("scaled_in") else ""
+            strategy = format_strategy(strategy_from_api(d["strategy"]), d.get("dropped") or ())
+            return f"{who}finalized: strategy {strategy}{scaled}"
+        if k == "decommission":
+            return f"{who}x86 decommission: {d['action']}"
         if k == "nothing":
             return f"{who}{d['reason']}"
+        if k == "warning":
+            return f"{who}WARNING {d['message']}"
         return f"{who}{k} {json.dumps(dict(d), default=str)}"
 
 

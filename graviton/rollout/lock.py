@@ -16,10 +16,10 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from graviton.errors import Locked, PreflightError
+from graviton.timeutil import utc_iso as iso
 
 DEFAULT_TTL = 60.0
 
@@ -30,10 +30,6 @@ def default_owner() -> str:
     except (KeyError, OSError):
         user = "unknown"
     return f"{user}@{socket.gethostname()}:{os.getpid()}"
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

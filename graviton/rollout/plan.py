@@ -1,5 +1,5 @@
 """The rollout plan, pure: ARM percentages per step, the capacity provider strategy for a
-percentage, the split of tasks that strategy intends, and duration parsing.
+percentage, the split of tasks that strategy intends.
 
 A percentage ``p`` is sent as the strategy ``[x86 weight 100-p, ARM weight p]``: weights are
 ratios, a zero weight is sent as such (0 and 100 are legal end points), and a ``base`` stays on
@@ -8,39 +8,10 @@ the provider that had it until ``graviton shift --finalize``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from graviton.errors import UsageError
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_duration(text: str) -> float:
-    """``"10m"`` -> 600.0; accepts ms/s/m/h, compounds like ``1m30s`` and bare seconds."""
-    raw = text.strip().lower()
-    try:
-        value = float(raw)
-    except ValueError:
-        parts = _DURATION_PART.findall(raw)
-        if not parts or "".join(n + u for n, u in parts) != raw:
-            raise UsageError(f"not a duration: {text!r} (examples: 10m, 15s, 1m30s)") from None
-        value = sum(float(n) * _UNITS[u] for n, u in parts)
-    if value < 0:
-        raise UsageError(f"not a duration: {text!r} (must not be negative)")
-    return value
-
-
-def format_duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:g}s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s" if secs else f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
 
 
 @dataclass(frozen=True)
@@ -157,3 +128,14 @@ class Timing:
             raise UsageError("--poll must be greater than 0")
         if self.deploy_timeout <= 0:
             raise UsageError("--deploy-timeout must be greater than 0")
+
+
+def format_strategy(strategy: Strategy, dropped: Sequence[str] = ()) -> str:
+    """``cp-arm:100 (base 0), cp-x86:0``: each provider with its weight, the base on the item
+    that carries it (on the first when none does); ``dropped`` providers show as weight 0."""
+    based = next((i for i in strategy if i.base), strategy[0] if strategy else None)
+    parts = [
+        f"{i.provider}:{i.weight}" + (f" (base {i.base})" if i is based else "") for i in strategy
+    ]
+    parts += [f"{p}:0" for p in dropped if p not in {i.provider for i in strategy}]
+    return ", ".join(parts) or "none"

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from graviton.aws.fleet import group_name_of
 from graviton.checks.alarms import check_alarms
 from graviton.checks.ecs import (
     Check,
     ProviderInfo,
+    check_arm_capacity,
     check_providers,
     check_service,
+    check_tag_room,
     check_task_definition,
     container_images,
     discover_providers,
+    long_service_arn,
 )
 from graviton.errors import PreflightError
 from graviton.oci.ecr import EcrClients
 from graviton.rollout.alarms import Alarms
-from graviton.rollout.ecs import AutoScaling, Ecs, ServiceView, asg_name_from_arn
-from graviton.rollout.plan import arm_percent
+from graviton.rollout.ecs import AutoScaling, Ecs, ServiceView
+from graviton.rollout.plan import arm_percent, intended_split, strategy_for
+from graviton.rollout.state import RolloutState, config_json, decode, tags_needed, user_tags
 
 
 class Clients:
@@ -61,21 +66,60 @@ class Target:
     alarms: tuple[str, ...]
     percent: int  # current ARM share
     checks: tuple[Check, ...]
+    recorded: RolloutState | None = None  # the run recorded on the service (its tags)
+    tags: Mapping[str, str] = field(default_factory=dict)  # the service's tags, as read
+
+    def with_(self, **changes: Any) -> Target:
+        return replace(self, **changes)
 
 
 def _provider_infos(clients: Clients, names: Sequence[str]) -> list[ProviderInfo]:
     out = []
     for p in clients.ecs.capacity_providers(names):
-        arn = (p.get("autoScalingGroupProvider") or {}).get("autoScalingGroupArn")
+        spec = p.get("autoScalingGroupProvider") or {}
+        arn = spec.get("autoScalingGroupArn")
         if not arn:
             out.append(ProviderInfo(p["name"], p.get("status", ""), None, frozenset()))
             continue
-        asg = asg_name_from_arn(arn)
+        asg = group_name_of(arn)
         types = clients.autoscaling.instance_types(asg)
+        managed = (spec.get("managedScaling") or {}).get("status") == "ENABLED"
         out.append(
-            ProviderInfo(p["name"], p.get("status", ""), asg, types.types, types.attribute_based)
+            ProviderInfo(
+                p["name"],
+                p.get("status", ""),
+                asg,
+                types.types,
+                types.attribute_based,
+                managed_scaling=managed,
+            )
         )
     return out
+
+
+def _arm_capacity_check(
+    clients: Clients,
+    cluster: str,
+    info: ProviderInfo,
+    task_definition: Mapping[str, Any],
+    arm_tasks: int,
+) -> list[Check]:
+    """Can the ARM group hold the tasks the last step puts on it?"""
+    if info.managed_scaling or info.asg is None:
+        return check_arm_capacity(info, arm_tasks, None, None, {})
+    group = clients.autoscaling.group(info.asg)
+    ids = [str(i["InstanceId"]) for i in group.get("Instances", [])]
+    registered = clients.ecs.registered_capacity(cluster, ids)
+    need = {"CPU": 0, "MEMORY": 0}
+    for c in task_definition.get("containerDefinitions") or ():
+        need["CPU"] += int(c.get("cpu") or 0)
+        need["MEMORY"] += int(c.get("memoryReservation") or c.get("memory") or 0)
+    for key, top in (("CPU", "cpu"), ("MEMORY", "memory")):
+        if str(task_definition.get(top) or "").isdigit():
+            need[key] = max(need[key], int(task_definition[top]))
+    return check_arm_capacity(
+        info, arm_tasks, int(group.get("MaxSize", 0)), registered[0] if registered else None, need
+    )
 
 
 def image_checks(
@@ -120,6 +164,7 @@ def preflight(
     on_insufficient_data: str,
     emit: Callable[[Check], None] = lambda c: None,
     strict_images: bool = False,
+    to: int = 100,
 ) -> Target:
     """Run every check (reads only); raise :class:`PreflightError` with the first failure's
     one-line reason. Each check is passed to ``emit`` as it is made."""
@@ -140,6 +185,7 @@ def preflight(
     cluster = ecs.cluster(cluster_name)
     raw = ecs.raw_service(cluster_name, service_name)
     service = ecs.service(cluster_name, service_name)
+    tags = ecs.tags(service.arn) if long_service_arn(service.arn) else {}
     associated = list(cluster.get("capacityProviders") or [])
     names = sorted(set(associated) | {n for n in (x86, arm) if n})
     infos = _provider_infos(clients, names)
@@ -155,22 +201,37 @@ def preflight(
     assert x86 is not None and arm is not None
     if x86 == arm:
         raise PreflightError("--x86-provider and --arm-provider name the same provider")
-    add(check_service(raw, x86, arm))
+    add(check_service(raw, x86, arm, cluster_name))
     add(check_providers(cluster, infos, x86, arm))
     stop_if_failed()
+    recorded = decode(tags)
+    saved = recorded.saved_config if recorded and recorded.saved_config else None
+    add(
+        check_tag_room(
+            len(user_tags(tags)),
+            tags_needed(saved or config_json(service.deployment_configuration)),
+        )
+    )
     arm_types = next(i.types for i in infos if i.name == arm)
     task_definition = ecs.task_definition(service.task_definition)
     add(check_task_definition(task_definition, list(service.placement_constraints), arm_types))
+    arm_info = next(i for i in infos if i.name == arm)
+    at_target = intended_split(strategy_for(to, service.strategy, x86, arm), service.desired)
+    add(_arm_capacity_check(clients, cluster_name, arm_info, task_definition, at_target[arm]))
     add(image_checks(clients, task_definition, strict_images))
     watched = tuple(alarms) or tuple(
         (service.deployment_configuration.get("alarms") or {}).get("alarmNames") or ()
     )
     states = {n: a.state for n, a in clients.alarms.states(watched).items()}
-    add(check_alarms(watched, states, on_insufficient_data))
+    # a run interrupted mid-step is resumed: its bake (not preflight) judges a firing alarm
+    resuming = recorded is not None and recorded.phase.active
+    add(check_alarms(watched, states, on_insufficient_data, resuming=resuming))
     percent = arm_percent(service.strategy, x86, arm)
     if percent is None:
         add([Check("weights", False, "neither provider carries weight in the strategy")])
     stop_if_failed()
     assert percent is not None
     x86_asg = next(i.asg for i in infos if i.name == x86)
-    return Target(cluster_name, service, x86, arm, x86_asg, watched, percent, tuple(checks))
+    return Target(
+        cluster_name, service, x86, arm, x86_asg, watched, percent, tuple(checks), recorded, tags
+    )

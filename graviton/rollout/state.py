@@ -18,20 +18,35 @@ Example (a run at step 2 of 4, baking)::
     graviton:updated    2026-11-28T00:09:49Z
     graviton:failed     step 2/4                      (after a rollback)
     graviton:reason     alarm orders-5xx-rate is ALARM (after a rollback)
+    graviton:deployment ecs-svc/1234567890123          (the step's deployment, once settled)
+    graviton:lock       graviton-locks                 (the lease table of the controller)
+    graviton:expect     2026-11-28T00:21:04Z           (a live controller writes again by then)
+    graviton:config-1   eJyrVkrOz8...                  (the service's own deployment
+                                                        configuration, restored at the end:
+                                                        zlib + base64, in 1..4 tags)
+
+ECS allows 50 tags per resource: :func:`tags_needed` is what a run may write at most, counted
+by preflight against the service's own tags before anything is changed.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from typing import Any
 
 from graviton.errors import GravitonError
 
 PREFIX = "graviton:"
 MAX_KEY = 128
 MAX_VALUE = 256
+MAX_TAGS = 50  # ECS: user tags per resource
+CONFIG_CHUNKS = 4  # at most this many tags for the saved deployment configuration
 _ALLOWED = re.compile(r"^[A-Za-z0-9 _.:/=+\-@]*$")
 _DISALLOWED_CHAR = re.compile(r"[^A-Za-z0-9 _.:/=+\-@]")
 
@@ -71,6 +86,10 @@ class RolloutState:
     updated: str  # ISO 8601 UTC
     failed_step: int | None = None  # 1-based
     reason: str = ""
+    deployment: str = ""  # the ECS deployment id of the current step, once it settled
+    lock: str = ""  # the lease table of the controller driving it ("" without a lease)
+    saved_config: str = ""  # the service's own deploymentConfiguration, JSON ("" = not saved)
+    expect: str = ""  # ISO time by which a live controller writes again (active phases)
 
     @property
     def target(self) -> int:
@@ -126,6 +145,14 @@ def encode(state: RolloutState) -> dict[str, str]:
         tags["failed"] = f"step {state.failed_step}/{len(state.steps)}"
     if state.reason:
         tags["reason"] = fit(state.reason)
+    if state.deployment:
+        tags["deployment"] = fit(state.deployment)
+    if state.lock:
+        tags["lock"] = state.lock
+    if state.expect:
+        tags["expect"] = state.expect
+    for i, chunk in enumerate(_config_chunks(state.saved_config), start=1):
+        tags[f"config-{i}"] = chunk
     out = {PREFIX + k: v for k, v in tags.items()}
     for key, value in out.items():
         check_tag(key, value)
@@ -154,8 +181,12 @@ def decode(tags: Mapping[str, str]) -> RolloutState | None:
             updated=mine["updated"],
             failed_step=int(failed.split()[1].split("/")[0]) if failed else None,
             reason=mine.get("reason", ""),
+            deployment=mine.get("deployment", ""),
+            lock=mine.get("lock", ""),
+            expect=mine.get("expect", ""),
+            saved_config=_config_from(mine),
         )
-    except (KeyError, ValueError, IndexError) as exc:
+    except (KeyError, ValueError, IndexError, zlib.error) as exc:
         raise StateError(f"graviton state tags on the service are unreadable ({exc})") from None
 
 
@@ -163,3 +194,59 @@ def stale_keys(tags: Mapping[str, str], state: RolloutState) -> list[str]:
     """Our tag keys present on the service that ``state`` no longer has (e.g. an old reason)."""
     keep = encode(state)
     return [k for k in tags if k.startswith(PREFIX) and k not in keep]
+
+
+def _config_chunks(config: str) -> list[str]:
+    if not config:
+        return []
+    packed = base64.b64encode(zlib.compress(config.encode(), 9)).decode()
+    chunks = [packed[i : i + MAX_VALUE] for i in range(0, len(packed), MAX_VALUE)]
+    if len(chunks) > CONFIG_CHUNKS:
+        raise StateError(
+            f"the service's deployment configuration does not fit in {CONFIG_CHUNKS} tags"
+        )
+    return chunks
+
+
+def _config_from(mine: Mapping[str, str]) -> str:
+    packed = "".join(
+        mine[f"config-{i}"] for i in range(1, CONFIG_CHUNKS + 1) if f"config-{i}" in mine
+    )
+    return zlib.decompress(base64.b64decode(packed)).decode() if packed else ""
+
+
+def config_json(config: Mapping[str, Any]) -> str:
+    """A deployment configuration as the compact JSON kept in :attr:`RolloutState.saved_config`."""
+    return json.dumps(dict(config), sort_keys=True, separators=(",", ":"), default=str)
+
+
+def config_of(state: RolloutState) -> dict[str, Any] | None:
+    return dict(json.loads(state.saved_config)) if state.saved_config else None
+
+
+def user_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """The service's own tags (not graviton's)."""
+    return {k: v for k, v in tags.items() if not k.startswith(PREFIX)}
+
+
+def tags_needed(saved_config: str) -> int:
+    """The most tags a run writes for a service whose configuration is ``saved_config``: every
+    key (failure, reason, deployment and lease included) plus the configuration's chunks."""
+    fixed = [
+        "run",
+        "phase",
+        "steps",
+        "step",
+        "start",
+        "weights",
+        "last-good",
+        "x86",
+        "arm",
+        "updated",
+        "failed",
+        "reason",
+        "deployment",
+        "lock",
+        "expect",
+    ]
+    return len(fixed) + len(_config_chunks(saved_config))

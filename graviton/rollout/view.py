@@ -1,10 +1,11 @@
 """The live view on a TTY (rich): per service, step i/n, a weight bar x86|ARM, the deployment
-state, running tasks per provider, each alarm's state and the bake countdown."""
+state, running tasks per provider, each alarm's state and the bake countdown. Every event is
+printed once above the panel, so after the run the terminal keeps the whole history
+(preflight, plan, every step) with the final panel below it."""
 
 from __future__ import annotations
 
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ class _ServiceModel:
     intended: dict[str, int] = field(default_factory=dict)
     running: dict[str, int] = field(default_factory=dict)
     alarms: dict[str, str] = field(default_factory=dict)
+    arch: dict[str, int] = field(default_factory=dict)
     bake_ends: float | None = None
     paused: bool = False
     status: str = "starting"
@@ -47,7 +49,6 @@ class LiveSink:
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console()
         self.services: dict[str, _ServiceModel] = {}
-        self.log: deque[str] = deque(maxlen=6)
         self.live = Live(self, console=self.console, refresh_per_second=4, transient=False)
         self.live.start()
 
@@ -58,8 +59,8 @@ class LiveSink:
 
     def emit(self, event: Event) -> None:
         d: Any = event.data
-        if event.kind != "tick":
-            self.log.append(f"{event.time[11:19]} {event.text()}")
+        if event.kind != "tick":  # scrolls above the panel: the history stays
+            self.console.print(Text(f"{event.time[11:19]} {event.text()}", style="dim"))
         if event.service is None:
             self.live.refresh()
             return
@@ -77,6 +78,7 @@ class LiveSink:
             m.deployment = "settled"
         elif event.kind == "split":
             m.intended, m.running = d["intended"], d["running"]
+            m.arch = dict(d.get("arch") or {})
         elif event.kind == "bake":
             m.bake_ends, m.status = time.monotonic() + d["seconds"], "baking"
         elif event.kind == "tick":
@@ -95,6 +97,8 @@ class LiveSink:
             m.status, m.weights = "done", d["weights"]
         elif event.kind == "aborted":
             m.status = "stopped"
+        elif event.kind == "finalized":
+            m.status = "finalized"
         self.live.refresh()
 
     def _panel(self, m: _ServiceModel) -> Panel:
@@ -107,6 +111,8 @@ class LiveSink:
         providers = sorted(set(m.intended) | set(m.running))
         tasks = ", ".join(f"{p} {m.running.get(p, 0)}/{m.intended.get(p, 0)}" for p in providers)
         grid.add_row("tasks", tasks + "  (running/intended)" if tasks else "-")
+        if m.arch:
+            grid.add_row("arch", ", ".join(f"{a} {n}" for a, n in sorted(m.arch.items())))
         alarms = Text()
         for name, state in m.alarms.items():
             alarms.append(f"{name} ", style="dim")
@@ -118,9 +124,7 @@ class LiveSink:
         return Panel(grid, title=f"graviton shift · {m.name}", expand=False)
 
     def __rich__(self) -> RenderableType:
-        parts: list[RenderableType] = [self._panel(m) for m in self.services.values()]
-        parts.append(Text("\n".join(self.log), style="dim"))
-        return Group(*parts)
+        return Group(*[self._panel(m) for m in self.services.values()])
 
     def close(self) -> None:
         self.live.refresh()

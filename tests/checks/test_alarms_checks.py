@@ -21,3 +21,10 @@ def test_insufficient_data_follows_the_policy() -> None:
 def test_no_alarms_is_a_plain_wait() -> None:
     (check,) = check_alarms([], {})
     assert check.ok and "plain wait" in check.detail
+
+
+def test_a_resumed_step_leaves_a_firing_alarm_to_its_bake() -> None:
+    (check,) = check_alarms(["a"], {"a": "ALARM"}, resuming=True)
+    assert check.ok and check.warning and "resumed step's bake" in check.detail
+    (missing,) = check_alarms(["a"], {}, resuming=True)
+    assert not missing.ok  # a deleted alarm is never waved through

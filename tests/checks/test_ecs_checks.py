@@ -6,8 +6,10 @@ import pytest
 
 from graviton.checks.ecs import (
     ProviderInfo,
+    check_arm_capacity,
     check_providers,
     check_service,
+    check_tag_room,
     check_task_definition,
     constraint_excludes_arm,
     container_images,
@@ -143,3 +145,52 @@ def test_task_definition_checks() -> None:
     assert container_images(td) == [("app", "a:1"), ("side", "b:2")]
     fine = check_task_definition({"family": "o", "revision": 1}, [], ["m6g.large"])
     assert all(c.ok for c in fine)
+
+
+def _service(**changes: object) -> dict[str, object]:
+    base: dict[str, object] = {
+        "status": "ACTIVE",
+        "serviceArn": "arn:aws:ecs:eu-west-1:1:service/prod/orders",
+        "desiredCount": 4,
+        "capacityProviderStrategy": [{"capacityProvider": "x86", "weight": 1, "base": 0}],
+    }
+    return base | changes
+
+
+def _failed(service: dict[str, object]) -> dict[str, str]:
+    return {c.name: c.detail for c in check_service(service, "x86", "arm") if not c.ok}
+
+
+def test_real_ecs_rules_moto_does_not_enforce() -> None:
+    assert _failed(_service()) == {}
+    for kind in ("CODE_DEPLOY", "EXTERNAL"):
+        failed = _failed(_service(deploymentController={"type": kind}))
+        assert f"the {kind} deployment controller" in failed["deployment controller"]
+    short = _failed(_service(serviceArn="arn:aws:ecs:eu-west-1:1:service/orders"))
+    assert "cannot be tagged" in short["service ARN"]
+    launch = _failed(_service(capacityProviderStrategy=[], launchType="EC2"))
+    assert "not a valid transition" in launch["strategy"]
+    base = [{"capacityProvider": "x86", "weight": 1, "base": 4}]
+    assert "base 4 >= desiredCount 4" in _failed(_service(capacityProviderStrategy=base))["tasks"]
+    assert "desiredCount is 0" in _failed(_service(desiredCount=0))["tasks"]
+
+
+def test_tag_room_counts_against_the_ecs_limit() -> None:
+    (ok,) = check_tag_room(36, 14)
+    assert ok.ok
+    (full,) = check_tag_room(41, 14)
+    assert not full.ok and "remove 5" in full.detail
+
+
+def test_arm_capacity() -> None:
+    fixed = ProviderInfo("arm", "ACTIVE", "arm-asg", frozenset({"m6g.large"}))
+    managed = ProviderInfo("arm", "ACTIVE", "arm-asg", frozenset(), managed_scaling=True)
+    need = {"CPU": 1024, "MEMORY": 2048}
+    assert check_arm_capacity(managed, 40, 1, None, need)[0].ok
+    (small,) = check_arm_capacity(fixed, 9, 2, {"CPU": 4096, "MEMORY": 8192}, need)
+    assert not small.ok and "holds 8 tasks" in small.detail
+    assert check_arm_capacity(fixed, 8, 2, {"CPU": 4096, "MEMORY": 8192}, need)[0].ok
+    (zero,) = check_arm_capacity(fixed, 1, 0, None, need)
+    assert not zero.ok
+    (unknown,) = check_arm_capacity(fixed, 4, 3, None, need)
+    assert unknown.ok and unknown.warning

@@ -15,7 +15,8 @@ import pytest
 from graviton.commands.build import load_images
 from graviton.errors import InputError, UsageError
 from graviton.image import buildx, emulated, smoke
-from graviton.image.run import parse_build_args, parse_duration, parse_platforms
+from graviton.image.run import parse_build_args, parse_platforms
+from graviton.timeutil import parse_duration
 
 
 def test_build_args_are_an_argument_list() -> None:

@@ -46,3 +46,12 @@ def shift_args(c: dict[str, Any], *extra: str, service: str = "orders") -> list[
 def set_alarm(c: dict[str, Any], name: str, state: str) -> None:
     cw = client("cloudwatch", c["endpoint_url"], REGION)
     cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason=f"test set {state}")
+
+
+def default_strategy_to_arm(c: dict[str, Any]) -> None:
+    """What an operator does before decommissioning x86: the cluster default names Graviton."""
+    ecs(c).put_cluster_capacity_providers(
+        cluster=c["cluster"],
+        capacityProviders=[c["x86_provider"], c["arm_provider"]],
+        defaultCapacityProviderStrategy=[{"capacityProvider": c["arm_provider"], "weight": 1}],
+    )

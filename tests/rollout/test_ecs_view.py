@@ -6,7 +6,6 @@ from __future__ import annotations
 from graviton.rollout.ecs import (
     Deployment,
     ServiceView,
-    asg_name_from_arn,
     deployment_configuration,
 )
 
@@ -46,5 +45,7 @@ def test_deployment_configuration_keeps_other_settings() -> None:
 
 
 def test_asg_name_from_arn() -> None:
+    from graviton.aws.fleet import group_name_of
+
     arn = "arn:aws:autoscaling:eu-west-1:1:autoScalingGroup:uuid:autoScalingGroupName/prod-x86"
-    assert asg_name_from_arn(arn) == "prod-x86"
+    assert group_name_of(arn) == "prod-x86"

@@ -79,7 +79,8 @@ def test_the_same_run_without_dry_run_does_mutate(cluster: dict[str, Any], calls
     """The recorder sees mutating calls when they happen (the dry-run test can fail)."""
     clients = hooked_clients(cluster["endpoint_url"], recorder(calls))
     assert Runner(request(cluster, to=25), clients, ListSink()).run() == 0
-    assert calls["UpdateService"] == 1 and calls["TagResource"] >= 3
+    # the step's strategy, then the service's own deployment configuration put back at the end
+    assert calls["UpdateService"] == 2 and calls["TagResource"] >= 3
 
 
 class _Body:

@@ -10,10 +10,10 @@ from graviton.rollout.plan import (
     arm_percent,
     finalized_strategy,
     intended_split,
-    parse_duration,
     plan_steps,
     strategy_for,
 )
+from graviton.timeutil import parse_duration
 
 X, A = "x86", "arm"
 
@@ -26,7 +26,7 @@ def test_parse_duration(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "ten", "10x", "m", "-5", "10m garbage", "5s10"])
+@pytest.mark.parametrize("text", ["", "ten", "10x", "m", "-5", "10m garbage", "5s10", "0", "0s"])
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(UsageError):
         parse_duration(text)

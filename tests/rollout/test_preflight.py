@@ -131,10 +131,84 @@ def already_beyond_target(c: dict[str, Any]) -> list[str]:
     return ["--to", "25"]
 
 
+def many_user_tags(c: dict[str, Any]) -> list[str]:
+    arn = "arn:aws:ecs:eu-west-1:123456789012:service/prod/orders"
+    ecs(c).tag_resource(
+        resourceArn=arn, tags=[{"key": f"team-{i}", "value": "x"} for i in range(41)]
+    )
+    return []
+
+
+def _strategy_service(c: dict[str, Any], name: str, **create: Any) -> list[str]:
+    api = ecs(c)
+    api.create_service(
+        cluster="prod", serviceName=name, taskDefinition="orders-td", desiredCount=4, **create
+    )
+    api.update_service(
+        cluster="prod",
+        service=name,
+        capacityProviderStrategy=[{"capacityProvider": c["x86_provider"], "weight": 1}],
+    )
+    return ["--service", name, "--alarm", c["alarms"]["orders"][0]]
+
+
+def code_deploy(c: dict[str, Any]) -> list[str]:
+    return _strategy_service(c, "bluegreen", deploymentController={"type": "CODE_DEPLOY"})
+
+
+def external(c: dict[str, Any]) -> list[str]:
+    return _strategy_service(c, "external", deploymentController={"type": "EXTERNAL"})
+
+
+def old_arn(c: dict[str, Any]) -> list[str]:
+    ecs(c).put_account_setting(name="serviceLongArnFormat", value="disabled")
+    return _strategy_service(c, "oldarn")
+
+
+def arm_group_too_small(c: dict[str, Any]) -> list[str]:
+    api = ecs(c)
+    asg = client("autoscaling", c["endpoint_url"], REGION)
+    group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[c["arm_asg"]])
+    api.create_capacity_provider(
+        name="prod-graviton-fixed",
+        autoScalingGroupProvider={
+            "autoScalingGroupArn": group["AutoScalingGroups"][0]["AutoScalingGroupARN"],
+            "managedScaling": {"status": "DISABLED"},
+        },
+    )
+    api.put_cluster_capacity_providers(
+        cluster="prod",
+        capacityProviders=[c["x86_provider"], "prod-graviton-fixed"],
+        defaultCapacityProviderStrategy=[],
+    )
+    asg.update_auto_scaling_group(
+        AutoScalingGroupName=c["arm_asg"], MinSize=0, MaxSize=0, DesiredCapacity=0
+    )
+    return ["--x86-provider", c["x86_provider"], "--arm-provider", "prod-graviton-fixed"]
+
+
+def base_starves_arm(c: dict[str, Any]) -> list[str]:
+    ecs(c).update_service(
+        cluster="prod",
+        service="orders",
+        capacityProviderStrategy=[{"capacityProvider": c["x86_provider"], "weight": 1, "base": 4}],
+    )
+    return []
+
+
 CASES: dict[str, tuple[Setup, str]] = {
     "no cluster": (lambda c: ["--cluster", "nope"], "cluster nope not found"),
     "no service": (lambda c: ["--service", "nope"], "service nope not found"),
-    "launch type": (launch_type_service, "launch type EC2"),
+    "launch type": (launch_type_service, "cannot move an EC2 launch type service"),
+    "41 user tags": (many_user_tags, "has 41 tags of its own"),
+    "CODE_DEPLOY controller": (code_deploy, "uses the CODE_DEPLOY deployment controller"),
+    "EXTERNAL controller": (external, "uses the EXTERNAL deployment controller"),
+    "old-format service ARN": (old_arn, "has the old short format, which cannot be tagged"),
+    "ARM group cannot hold the tasks": (
+        arm_group_too_small,
+        "has managed scaling off and MaxSize 0",
+    ),
+    "x86 base starves ARM": (base_starves_arm, "base 4 >= desiredCount 4"),
     "provider not associated": (arm_not_associated, "is not associated with cluster prod"),
     "ARM provider launches x86": (arm_provider_on_x86_asg, "must launch only Graviton"),
     "ambiguous providers": (two_arm_providers, "more than one ARM (Graviton) capacity provider"),

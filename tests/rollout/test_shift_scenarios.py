@@ -10,6 +10,7 @@ import pytest
 
 from tests.rollout.helpers import (
     REGION,
+    default_strategy_to_arm,
     ecs,
     set_alarm,
     shift_args,
@@ -19,16 +20,21 @@ from tests.rollout.helpers import (
     weights,
 )
 from tests.support.cli import graviton
-from tests.support.cluster import client
-from tests.support.placement import TaskPlacer
+from tests.support.cluster import client, make_service
 
 pytestmark = pytest.mark.moto
 
 
 def test_full_rollout_reaches_100_in_four_steps(cluster: dict[str, Any]) -> None:
-    with TaskPlacer(cluster["endpoint_url"], REGION, "prod", ["orders"], 0.05) as placer:
-        result = graviton(shift_args(cluster), REGION)
-        placer.sync()
+    during: list[dict[str, Any]] = []
+
+    def config_during_bake(event: dict[str, Any], _: subprocess.Popen[str]) -> None:
+        if event["event"] == "bake" and event["step"] == "2/4":
+            svc = ecs(cluster).describe_services(cluster="prod", services=["orders"])
+            during.append(svc["services"][0]["deploymentConfiguration"])
+
+    before = ecs(cluster).describe_services(cluster="prod", services=["orders"])["services"][0]
+    result = graviton(shift_args(cluster), REGION, on_event=config_during_bake)
     assert result.code == 0, result.stderr
     assert [e["weights"]["arm"] for e in result.of("step")] == [25, 50, 75, 100]
     assert [e["step"] for e in result.of("good")] == ["1/4", "2/4", "3/4", "4/4"]
@@ -43,13 +49,20 @@ def test_full_rollout_reaches_100_in_four_steps(cluster: dict[str, Any]) -> None
     assert strategy(cluster) == weights(cluster, 100)  # x86 weight 0 is sent as such
     state = tags(cluster)
     assert state["graviton:phase"] == "done" and state["graviton:weights"] == "x86=0 arm=100"
-    svc = ecs(cluster).describe_services(cluster="prod", services=["orders"])["services"][0]
-    config = svc["deploymentConfiguration"]
+    # during the shift: circuit breaker and deployment alarms on, with rollback
+    (config,) = during
     assert config["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
     assert (
         config["alarms"]["rollback"]
         and config["alarms"]["alarmNames"] == cluster["alarms"]["orders"]
     )
+    # after it: the service's own deployment configuration, exactly
+    svc = ecs(cluster).describe_services(cluster="prod", services=["orders"])["services"][0]
+    assert (svc.get("deploymentConfiguration") or {}) == (
+        before.get("deploymentConfiguration") or {}
+    )
+    # every step ran its ARM share on arm64 instances
+    assert [e["arch"].get("arm64", 0) for e in result.of("split")][1::2] == [1, 2, 3, 4]
 
     # the real split, read back from describe_tasks by `graviton status`
     status = graviton(
@@ -71,6 +84,15 @@ def test_full_rollout_reaches_100_in_four_steps(cluster: dict[str, Any]) -> None
     assert report["running"] == {cluster["arm_provider"]: 4}
     assert report["state"]["phase"] == "done" and report["arm_percent"] == 100
 
+    # the cluster's default strategy still gives x86 weight: the x86 decommission refuses,
+    # naming it, before anything changes
+    shifted = snapshot(cluster)
+    refused = graviton(shift_args(cluster, "--finalize", "--scale-in-x86"), REGION)
+    assert refused.code == 2, refused.stderr
+    assert "default strategy" in refused.stderr and cluster["x86_provider"] in refused.stderr
+    assert snapshot(cluster) == shifted
+    # the operator points the default at Graviton; finalize then decommissions x86
+    default_strategy_to_arm(cluster)
     final = graviton(shift_args(cluster, "--finalize", "--scale-in-x86"), REGION)
     assert final.code == 0, final.stderr
     assert strategy(cluster) == {cluster["arm_provider"]: 100}
@@ -79,6 +101,34 @@ def test_full_rollout_reaches_100_in_four_steps(cluster: dict[str, Any]) -> None
     )["AutoScalingGroups"][0]
     assert (asg["MinSize"], asg["DesiredCapacity"]) == (0, 0)
     assert tags(cluster)["graviton:phase"] == "finalized"
+    # drained before the scale-in, and detached from the cluster
+    x86_ids = {i["InstanceId"] for i in asg["Instances"]}
+    arns = ecs(cluster).list_container_instances(cluster="prod")["containerInstanceArns"]
+    described = ecs(cluster).describe_container_instances(cluster="prod", containerInstances=arns)
+    x86_status = {
+        ci["status"] for ci in described["containerInstances"] if ci["ec2InstanceId"] in x86_ids
+    }
+    assert x86_status <= {"DRAINING"}
+    attached = ecs(cluster).describe_clusters(clusters=["prod"])["clusters"][0]
+    assert cluster["x86_provider"] not in attached["capacityProviders"]
+    assert final.kinds().count("decommission") >= 3
+
+
+def test_scale_in_x86_refuses_while_another_service_uses_it(cluster: dict[str, Any]) -> None:
+    """Issue 9 item 10: another service on the x86 provider is named, and nothing changes."""
+    make_service(ecs(cluster), "prod", "payments", "orders-td", cluster["x86_provider"], 1)
+    default_strategy_to_arm(cluster)
+    shifted = graviton(shift_args(cluster, "--step", "100"), REGION)
+    assert shifted.code == 0, shifted.stderr
+    before = snapshot(cluster), strategy(cluster, "payments")
+    final = graviton(shift_args(cluster, "--finalize", "--scale-in-x86"), REGION)
+    assert final.code == 2, final.stderr
+    assert "service payments" in final.stderr
+    assert (snapshot(cluster), strategy(cluster, "payments")) == before
+    asg = client("autoscaling", cluster["endpoint_url"], REGION).describe_auto_scaling_groups(
+        AutoScalingGroupNames=[cluster["x86_asg"]]
+    )["AutoScalingGroups"][0]
+    assert asg["DesiredCapacity"] > 0
 
 
 @pytest.mark.parametrize(

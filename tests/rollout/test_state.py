@@ -85,3 +85,32 @@ def test_decode_none_and_garbled() -> None:
 def test_stale_keys() -> None:
     old = encode(STATE.with_(failed_step=1, reason="earlier"))
     assert sorted(stale_keys({**old, "team": "x"}, STATE)) == ["graviton:failed", "graviton:reason"]
+
+
+def test_new_fields_round_trip_and_the_saved_configuration_is_compressed() -> None:
+    from graviton.rollout.state import config_json, config_of, tags_needed
+
+    own = {"maximumPercent": 150, "alarms": {"alarmNames": ["a" * 200, "b" * 200], "enable": True}}
+    state = STATE.with_(
+        deployment="ecs-svc/123", lock="graviton-locks", expect="2026-11-28T00:21:04Z",
+        saved_config=config_json(own),
+    )  # fmt: skip
+    tags = encode(state)
+    chunks = [k for k in tags if k.startswith("graviton:config-")]
+    assert chunks and all(len(tags[k]) <= MAX_VALUE for k in chunks)
+    back = decode(tags)
+    assert back == state and config_of(back) == own
+    assert tags_needed(state.saved_config) == 15 + len(chunks)
+
+
+def test_a_configuration_too_big_for_the_tags_is_refused_before_writing() -> None:
+    import json
+    import random
+
+    from graviton.rollout.state import config_json
+
+    rng = random.Random(1)
+    noise = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(2000))
+    with pytest.raises(StateError):
+        encode(STATE.with_(saved_config=config_json({"x": noise})))
+    assert json.loads(config_json({"b": 1, "a": 2})) == {"a": 2, "b": 1}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from graviton.errors import PreflightError
-from graviton.rollout import controller as sm
+from graviton.rollout import machine as sm
 from graviton.rollout.state import Phase
 
 T = "2026-11-28T00:00:00Z"
@@ -109,3 +109,13 @@ def test_rolled_back_stays_rolled_back_and_a_new_run_starts_fresh() -> None:
 def test_abort_from_a_bake() -> None:
     s = sm.abort(baking_step_2(), "rolled back by ops", 0, T)
     assert (s.phase, s.current, s.failed_step) == (Phase.ROLLING_BACK, 0, 2)
+
+
+def test_resume_a_bake_whose_deployment_ecs_replaced_fails_the_step() -> None:
+    rec = sm.settled(sm.begin_step(sm.baked(sm.settled(sm.begin_step(run(), T), T), T), T), T, "d2")
+    same = sm.resume_or_start(rec, 50, rec.steps, run(), primary="d2")
+    assert same.state == rec
+    for primary, failed in (("d3", False), ("d2", True)):
+        r = sm.resume_or_start(rec, 50, rec.steps, run(), primary=primary, primary_failed=failed)
+        assert r.state.phase is Phase.ROLLING_BACK and r.state.current == 25
+        assert "deployment d2 of step 2/4" in r.state.reason

@@ -1,5 +1,5 @@
 """The rollout state machine, pure: each function takes a :class:`RolloutState` (and plain
-facts) and returns the next one. :mod:`graviton.rollout.runner` performs the I/O between them.
+facts) and returns the next one. :mod:`graviton.rollout.drive` performs the I/O between them.
 
 ::
 
@@ -53,9 +53,10 @@ def begin_step(state: RolloutState, now: str) -> RolloutState:
     return state.with_(index=index, current=state.steps[index], phase=Phase.DEPLOYING, updated=now)
 
 
-def settled(state: RolloutState, now: str) -> RolloutState:
+def settled(state: RolloutState, now: str, deployment: str = "") -> RolloutState:
+    """The step's deployment (id ``deployment``, recorded for a resume) settled: bake it."""
     _require(state, Phase.DEPLOYING)
-    return state.with_(phase=Phase.BAKING, updated=now)
+    return state.with_(phase=Phase.BAKING, updated=now, deployment=deployment)
 
 
 def baked(state: RolloutState, now: str) -> RolloutState:
@@ -134,6 +135,8 @@ def resume_or_start(
     actual: int | None,
     requested: tuple[int, ...] | None,
     fresh: RolloutState,
+    primary: str | None = None,
+    primary_failed: bool = False,
 ) -> Resume:
     """Reconcile the state recorded on the service with its real strategy (``actual`` ARM %).
 
@@ -141,6 +144,9 @@ def resume_or_start(
       is never skipped, and weights never move beyond the last good step without one; a run
       interrupted while deploying or baking whose weights ECS reverted (its own deployment
       rollback) is rolled back; other drift is an error;
+    * a bake whose recorded deployment is no longer the service's primary one (``primary``: ECS
+      rolled it back, or a new revision was deployed) or whose deployment failed is a failed
+      step, never a settled one;
     * a run that stopped between steps (``--once``) continues when the service still has its
       last good weights and the same plan (``requested``, the steps from the run's start);
     * otherwise (done, rolled back, drifted, first run) ``fresh`` starts.
@@ -155,6 +161,23 @@ def resume_or_start(
             raise PreflightError(
                 f"unfinished {label} has steps {_pcts(recorded.steps)}; rerun with the same "
                 "--step/--to to resume it, or run `graviton rollback`"
+            )
+        if (
+            recorded.phase is Phase.BAKING
+            and recorded.deployment
+            and (primary_failed or (primary is not None and primary != recorded.deployment))
+        ):
+            why = "failed" if primary_failed else f"was replaced by {primary}"
+            return Resume(
+                fail(
+                    recorded,
+                    f"deployment {recorded.deployment} of step {recorded.step_label} {why} "
+                    "while graviton was away (ECS rollback or a new revision)",
+                    recorded.last_good,
+                    recorded.updated,
+                ),
+                resumed=True,
+                note=f"resuming {label}: its deployment {why}",
             )
         if actual == recorded.current or recorded.phase is Phase.ROLLING_BACK:
             return Resume(recorded, resumed=True, note=f"resuming {label}")
