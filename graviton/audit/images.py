@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from graviton.audit.model import Target
 from graviton.audit.platforms import PRESETS
 from graviton.errors import UsageError
+from graviton.findings import Target
 from graviton.textfile import read_text
 
 # distro codename in a tag -> preset

@@ -14,8 +14,8 @@ from functools import cached_property
 
 from packaging.tags import Tag, compatible_tags, cpython_tags
 
-from graviton.audit.model import Target
 from graviton.errors import UsageError
+from graviton.findings import Target
 
 OLDEST_AARCH64_GLIBC = 17  # manylinux2014 == manylinux_2_17 is the first aarch64 manylinux level
 LEGACY_ALIASES = {17: "manylinux2014"}  # manylinux1 (2.5) and 2010 (2.12) never had aarch64

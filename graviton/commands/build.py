@@ -17,8 +17,8 @@ import click
 
 from graviton.aws import AwsOptions, aws_options
 from graviton.errors import InputError, UsageError
+from graviton.findings import Check, Severity
 from graviton.image.buildx import DEFAULT_PLATFORMS, BakeTarget, BuildRequest
-from graviton.image.model import Finding, Severity
 from graviton.image.run import (
     DockerfileInput,
     Options,
@@ -431,5 +431,5 @@ def _emit_outcome(outcome: Outcome, fmt: str) -> None:
         click.echo(_smoke_text(s))
 
 
-def _finding_text(f: Finding) -> str:
+def _finding_text(f: Check) -> str:
     return f.render()

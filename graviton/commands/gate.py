@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from graviton import config as cfg
-from graviton.audit.model import Location
 from graviton.aws import AwsOptions, aws_options
 from graviton.commands.audit import (
     FORMAT_CHOICES,
@@ -19,6 +18,7 @@ from graviton.commands.audit import (
     shared_options,
 )
 from graviton.errors import UsageError
+from graviton.findings import Location
 
 if TYPE_CHECKING:
     from graviton.gate.model import GateReport

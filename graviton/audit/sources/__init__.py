@@ -26,8 +26,8 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-from graviton.audit.model import Manifest
 from graviton.errors import InputError
+from graviton.findings import Manifest
 
 from . import pipfile, poetry, pylock, pyproject, requirements, uv
 from ._files import read_text
