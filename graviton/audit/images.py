@@ -111,7 +111,7 @@ def target_for_image(image: str, default_python: tuple[int, int]) -> Target | No
 
 def target_for_dockerfile(path: Path, default_python: tuple[int, int]) -> Target:
     """The target of a Dockerfile's final stage, from the image it ultimately builds on."""
-    from graviton.image import dockerfile as df
+    from graviton.checks import dockerfile as df
 
     text = read_text(path, str(path))
     parsed = df.parse(text, str(path))

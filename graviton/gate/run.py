@@ -1,6 +1,6 @@
 """One gate run: find the inputs, audit the locks, check the Dockerfiles and the images, and
 return a :class:`~graviton.gate.model.GateReport`. Only wiring; every decision lives in the
-audit, :mod:`graviton.image.dockerfile`, :mod:`graviton.checks.image` and the gate's model.
+audit, :mod:`graviton.checks.dockerfile`, :mod:`graviton.checks.image` and the gate's model.
 
 The Dockerfile rules are GVD001-GVD005. GVD006 (``pip install -r FILE`` whose pins do not
 install) is left to the gate's own audit, which reads every requirements file in the repository
@@ -18,12 +18,12 @@ from pathlib import Path
 
 from graviton.audit.images import target_for_image
 from graviton.audit.run import AuditRequest, Progress, apply_ignores, audit
+from graviton.checks import dockerfile as df
 from graviton.checks.image import DEFAULT_REQUIRED, ImageCheck
 from graviton.errors import InputError
 from graviton.findings import Check, GateReport, ImageResult, Location, Report, Target
 from graviton.gate import discover
 from graviton.gate.model import apply_check_ignores, check_sort_key, image_check
-from graviton.image import dockerfile as df
 from graviton.image.inspect import check_image
 from graviton.oci.ecr import EcrClients
 from graviton.oci.reference import ImageRef

@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graviton.checks import dockerfile as df
 from graviton.checks.image import ImageCheck
 from graviton.errors import InputError, UsageError
 from graviton.findings import Check, Severity, has_errors
-from graviton.image import dockerfile as df
 from graviton.image.buildx import BakeTarget, BuildRequest, BuildResult, LineSink
 from graviton.image.inspect import check_image
 from graviton.image.smoke import SmokeResult

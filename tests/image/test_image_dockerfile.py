@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from graviton.checks import dockerfile as df
 from graviton.checks.image import judge
-from graviton.image import dockerfile as df
 from graviton.oci.manifest import Manifest
 
 
