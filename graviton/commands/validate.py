@@ -12,6 +12,7 @@ from graviton.aws import AwsOptions, aws_options
 from graviton.errors import UsageError
 from graviton.image.run import parse_duration
 from graviton.instances import Generation
+from graviton.report.validate import FORMATS as VALIDATE_FORMATS
 
 CPUS = ("graviton1", "graviton2", "graviton3", "graviton4", "auto")
 DEFAULT_CPU = Generation.GRAVITON2
@@ -54,7 +55,7 @@ ARM64 = ("linux/arm64", "linux/arm64/v8")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "sarif", "junit", "markdown", "github"]),
+    type=click.Choice(VALIDATE_FORMATS),
     default="text",
     show_default=True,
 )

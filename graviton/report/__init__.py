@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 from graviton.errors import UsageError
 from graviton.report import github, jsondoc, junit, markdown, sarif, table, text
-from graviton.report._common import Renderable
+from graviton.report._common import FORMATS, Renderable
 
-FORMATS = ("table", "text", "json", "sarif", "junit", "markdown", "github")
+__all__ = ["FORMATS", "append_step_summary", "render"]
 
 _PLAIN: dict[str, Callable[[Renderable], str]] = {
     "text": text.render,

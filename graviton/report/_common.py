@@ -33,6 +33,9 @@ from graviton.findings import (
 
 Renderable = Report | GateReport
 
+# Every output format, in the order --help lists them; ``table`` is for terminals only.
+FORMATS = ("table", "text", "json", "sarif", "junit", "markdown", "github")
+
 # Most severe first: the order counts are listed in.
 VERDICT_ORDER = (
     Verdict.BLOCKED,

@@ -11,13 +11,15 @@ from typing import Any
 
 from graviton import __version__
 from graviton.errors import UsageError, one_line
+from graviton.report._common import FORMATS as ALL_FORMATS
 from graviton.report.github import command as gh_command
 from graviton.report.junit import clean
 from graviton.report.markdown import escape
 from graviton.report.sarif import SARIF_SCHEMA, fingerprint, information_uri
+from graviton.timeutil import utc_timestamp
 from graviton.validate.model import SCHEMA_VERSION, DistributionResult, Report, Status
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown", "github")
+FORMATS = tuple(f for f in ALL_FORMATS if f != "table")  # a validate report has no table
 SCHEMA_FILE = "validate.schema.json"
 
 # SARIF rule per failing status: id, name, what it means, how to fix it
@@ -116,7 +118,7 @@ def document(report: Report) -> dict[str, Any]:
     run = report.run
     return {
         "schema": SCHEMA_VERSION,
-        "generated": report.generated.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "generated": utc_timestamp(report.generated),
         "image": report.image,
         "ref": report.ref,
         "platform": report.platform,
