@@ -382,12 +382,8 @@ def _emit_outcome(outcome: Outcome, fmt: str) -> None:
         click.echo(json.dumps(data, indent=2))
         return
     if outcome.engine and outcome.engine.builder:
-        e = outcome.engine
-        click.echo(
-            f"engine {e.engine_version}, builder {e.builder.name} ({e.builder.driver} driver)"
-            if e.builder
-            else f"engine {e.engine_version}"
-        )
+        e, b = outcome.engine, outcome.engine.builder
+        click.echo(f"engine {e.engine_version}, builder {b.name} ({b.driver} driver)")
     for f in outcome.findings:
         click.echo(_finding_text(f))
     errors = sum(1 for f in outcome.findings if f.severity is Severity.ERROR)

@@ -54,7 +54,6 @@ class GateRequest:
     platforms: tuple[str, ...] = DEFAULT_REQUIRED  # what base images and images must hold
     base_images: bool = True  # GVD001 reads each base image's index from its registry
     audit_enabled: bool = True
-    config_file: Path | None = None  # the pyproject.toml the settings came from
 
 
 @dataclass(frozen=True)
