@@ -8,7 +8,7 @@ import pytest
 
 from graviton.checks import dockerfile as df
 from graviton.checks.image import judge
-from graviton.oci.manifest import Manifest
+from graviton.oci.manifest import OciManifest
 
 
 def rules(findings: list[df.Finding]) -> list[tuple[str, int | None]]:
@@ -189,7 +189,7 @@ def test_base_images_checked_only_where_they_reach_the_image() -> None:
     images = df.external_images(parsed, df.reachable(parsed))
     assert images == [("registry.example.com/tools", 2), ("registry.example.com/extra:1", 8)]
 
-    def index(*platforms: str) -> Manifest:
+    def index(*platforms: str) -> OciManifest:
         children = [
             {
                 "digest": f"sha256:{i}",
@@ -197,7 +197,7 @@ def test_base_images_checked_only_where_they_reach_the_image() -> None:
             }
             for i, p in enumerate(platforms)
         ]
-        return Manifest("application/vnd.oci.image.index.v1+json", {"manifests": children})
+        return OciManifest("application/vnd.oci.image.index.v1+json", {"manifests": children})
 
     registry = {
         "registry.example.com/tools": index("linux/amd64", "unknown/unknown"),
