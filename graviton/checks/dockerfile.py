@@ -26,7 +26,6 @@ import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from graviton.checks.image import ImageCheck
 from graviton.errors import InputError
@@ -553,20 +552,17 @@ def check_curl_fail(dockerfile: Dockerfile) -> list[Check]:
 
 
 @dataclass(frozen=True)
-class RequirementsUse:
-    """A ``pip install -r FILE`` line: the file in the context and the stage's base image."""
+class RequirementsArg:
+    """A ``pip install -r FILE`` line: FILE as written and the stage's base image."""
 
-    requirements: Path
+    name: str  # FILE, as the RUN line writes it
     path: str  # the Dockerfile, for the finding
     line: int
     base: str  # the image at the root of the stage's FROM chain
 
 
-def pip_requirements(
-    dockerfile: Dockerfile, context: Path, stages: Sequence[Stage]
-) -> list[RequirementsUse]:
-    """``pip install -r FILE`` lines in RUN steps whose FILE exists in the build context
-    (relative to the context root or to a WORKDIR-less copy destination: the basename)."""
+def requirements_args(dockerfile: Dockerfile, stages: Sequence[Stage]) -> list[RequirementsArg]:
+    """The FILEs of ``pip install -r FILE`` (``--requirement``) in the stages' RUN steps."""
     out = []
     for stage in stages:
         base = root_base(dockerfile, stage)
@@ -585,17 +581,8 @@ def pip_requirements(
                     elif word.startswith("-r") and len(word) > 2:
                         name = word[2:]
                     if name:
-                        found = _in_context(context, name)
-                        if found is not None:
-                            out.append(RequirementsUse(found, dockerfile.path, ins.line, base))
+                        out.append(RequirementsArg(name, dockerfile.path, ins.line, base))
     return out
-
-
-def _in_context(context: Path, name: str) -> Path | None:
-    for candidate in (context / name.lstrip("/"), context / Path(name).name):
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def root_base(dockerfile: Dockerfile, stage: Stage) -> str:

@@ -24,6 +24,7 @@ from graviton.errors import InputError
 from graviton.findings import Check, GateReport, ImageResult, Location, Report, Target
 from graviton.gate import discover
 from graviton.gate.model import apply_check_ignores, check_sort_key, image_check
+from graviton.image.context import pip_requirements
 from graviton.image.inspect import check_image
 from graviton.oci.ecr import EcrClients
 from graviton.oci.reference import ImageRef
@@ -140,7 +141,7 @@ def installed_targets(
     for path, dockerfile in parsed:
         stages = df.reachable(dockerfile)
         for context in (path.parent, *roots):
-            uses = df.pip_requirements(dockerfile, context, stages)
+            uses = pip_requirements(dockerfile, context, stages)
             for use in uses:
                 target = target_for_image(use.base, python)
                 found = out.setdefault(use.requirements.resolve(), {})

@@ -16,6 +16,7 @@ from graviton.checks.image import ImageCheck
 from graviton.errors import InputError, UsageError
 from graviton.findings import Check, Severity, has_errors
 from graviton.image.buildx import BakeTarget, BuildRequest, BuildResult, LineSink
+from graviton.image.context import pip_requirements
 from graviton.image.inspect import check_image
 from graviton.image.smoke import SmokeResult
 from graviton.oci.ecr import EcrClients
@@ -102,7 +103,7 @@ def _requirements_findings(
 ) -> list[Check]:
     """GVD006: ``pip install -r FILE`` files in the context, audited for linux/aarch64 with the
     base image's Python and libc when graviton knows them."""
-    uses = df.pip_requirements(parsed, context, stages)
+    uses = pip_requirements(parsed, context, stages)
     if not uses:
         return []
     from graviton.audit.images import target_for_image

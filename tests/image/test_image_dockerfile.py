@@ -8,6 +8,7 @@ import pytest
 
 from graviton.checks import dockerfile as df
 from graviton.checks.image import judge
+from graviton.image.context import pip_requirements
 from graviton.oci.manifest import OciManifest
 
 
@@ -219,7 +220,7 @@ def test_pip_requirements_found_in_context(tmp_path: Path) -> None:
         "RUN pip install --no-cache-dir -r /app/requirements.txt && pip install -r missing.txt\n"
     )
     parsed = df.parse(text)
-    uses = df.pip_requirements(parsed, tmp_path, df.reachable(parsed))
+    uses = pip_requirements(parsed, tmp_path, df.reachable(parsed))
     assert [(u.requirements.name, u.line, u.base) for u in uses] == [
         ("requirements.txt", 4, "python:3.12-slim")
     ]
