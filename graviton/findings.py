@@ -409,7 +409,7 @@ RULES = _rules(
     ),
     Rule(
         "GVV002",
-        "foreign_binary",
+        "foreign-binary",
         "The distribution installed an ELF object for another architecture (x86-64) into the "
         "arm64 image: it fails with 'exec format error' when used.",
         "Use a release that ships an aarch64 binary, or install the binary for aarch64 yourself.",
@@ -417,7 +417,7 @@ RULES = _rules(
     ),
     Rule(
         "GVV003",
-        "import_error",
+        "import-error",
         "A top-level module of the distribution raised while being imported on arm64.",
         "Read the message: a missing shared library, a wheel for another platform, a bug.",
         "ImportError",
