@@ -1,4 +1,4 @@
-"""From a :class:`~graviton.audit.model.Target` to the wheel tags pip would accept there.
+"""From a :class:`~graviton.findings.Target` to the wheel tags pip would accept there.
 
 The trap this module removes: ``pip --platform manylinux_2_28_aarch64`` does not imply the older
 manylinux levels, so a wheel tagged only ``manylinux_2_17_aarch64`` looks uninstallable. Here every

@@ -1,5 +1,5 @@
-"""Render an audit :class:`~graviton.audit.model.Report` or a gate
-:class:`~graviton.gate.model.GateReport` in each output format.
+"""Render an audit :class:`~graviton.findings.Report` or a gate
+:class:`~graviton.findings.GateReport` in each output format.
 
 Every format carries the same facts in the same order (file, line, package, Python; then the
 gate's Dockerfile and image findings); each lives in its own module.
