@@ -34,7 +34,7 @@ from graviton.image.run import verify as verify_image
 from graviton.image.smoke import DEFAULT_COMMAND, SmokeResult
 from graviton.oci.ecr import EcrClients
 
-FORMATS = click.Choice(["text", "json"])
+TEXT_OR_JSON = click.Choice(["text", "json"])
 
 
 @click.command("build")
@@ -86,7 +86,7 @@ FORMATS = click.Choice(["text", "json"])
     show_default=True,
     help="With --all: the pyproject.toml to read.",
 )
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
 def build(
     context: str,
     tags: tuple[str, ...],
@@ -204,7 +204,7 @@ def build(
     metavar="DURATION",
     help="Per platform, e.g. 90s, 2m; the container is removed when it fires.",
 )
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
 @aws_options
 def verify_command(
     images: tuple[str, ...],
