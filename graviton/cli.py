@@ -122,8 +122,9 @@ class LazyGroup(click.Group):
 
 def _exit_code_for(exc: BaseException) -> int:
     """Unwrapped network errors from botocore/requests/docker mean "could not reach" (3)."""
-    module = type(exc).__module__.split(".")[0]
-    if module in {"botocore", "boto3", "requests", "urllib3", "docker"} or isinstance(exc, OSError):
+    from graviton.unreachable import unreachable
+
+    if unreachable(exc) or isinstance(exc, OSError):
         return 3
     return 70  # EX_SOFTWARE: a bug in graviton; GRAVITON_DEBUG=1 shows the traceback
 

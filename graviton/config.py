@@ -105,27 +105,12 @@ def find_pyproject(start: Path | None = None) -> Path | None:
 def load_config(start: Path | None = None) -> Config:
     """``[tool.graviton]`` of the nearest pyproject.toml, validated; defaults when there is none."""
     path = find_pyproject(start)
-    if path is None:
-        return Config()
+    return Config() if path is None else read_config(path)
+
+
+def read_config(path: Path) -> Config:
+    """``[tool.graviton]`` of the TOML file ``path`` (``graviton build --project FILE``)."""
     return _Reader(path).config(_table(path))
-
-
-def load(start: Path | None = None) -> dict[str, Any]:
-    """The raw ``[tool.graviton]`` table ({} when there is none), validated by :func:`load_config`
-    first so that a bad value fails here in one line. (For callers not yet on the typed one.)"""
-    path = find_pyproject(start)
-    if path is None:
-        return {}
-    table = _table(path)
-    _Reader(path).config(table)
-    return table
-
-
-def section(config: Mapping[str, Any], name: str) -> dict[str, Any]:
-    value = config.get(name, {})
-    if not isinstance(value, dict):
-        raise UsageError(f"[tool.graviton.{name}] must be a table")
-    return value
 
 
 def _table(path: Path) -> dict[str, Any]:

@@ -124,6 +124,12 @@ def architecture(instance_type: str) -> Arch:
     return Arch.X86_64
 
 
+def is_graviton(instance_type: str) -> bool:
+    """``m6g.large`` -> True, ``m6i.large`` -> False (``m6gd``, ``c7gn``, ``t4g``, ``a1`` are
+    Graviton); an instance type this module cannot read is not."""
+    return architecture(instance_type) is Arch.ARM64
+
+
 def generation(instance_type: str) -> Generation | None:
     """The Graviton generation an instance type runs on; None for x86 or unknown types.
 

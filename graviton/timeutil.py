@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from datetime import UTC, datetime
 
 from graviton.errors import UsageError
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def parse_duration(text: str) -> float:
@@ -31,16 +31,22 @@ def parse_duration(text: str) -> float:
     return value
 
 
-def utc_iso(ts: float | None = None) -> str:
-    """``2026-11-28T00:09:49Z``: seconds, UTC, the one timestamp format graviton writes."""
-    return datetime.fromtimestamp(time.time() if ts is None else ts, UTC).strftime(
-        "%Y-%m-%dT%H:%M:%SZ"
-    )
+def utc_timestamp(moment: datetime | float | None = None) -> str:
+    """RFC 3339 in UTC to the second, ``2026-11-27T10:00:00Z``: of ``moment`` (a datetime, a
+    naive one taken as UTC, or seconds since the epoch), or of now. The one timestamp format
+    graviton writes."""
+    if moment is None:
+        moment = datetime.now(UTC)
+    elif isinstance(moment, int | float):
+        moment = datetime.fromtimestamp(moment, UTC)
+    elif moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime(_FORMAT)
 
 
 def parse_iso(text: str) -> float | None:
-    """The epoch seconds of a :func:`utc_iso` timestamp; None when it is not one."""
+    """The epoch seconds of a :func:`utc_timestamp`; None when it is not one."""
     try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+        return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC).timestamp()
     except ValueError:
         return None

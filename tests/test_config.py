@@ -14,7 +14,6 @@ from graviton.config import (
     GateConfig,
     IgnoreEntry,
     ImageConfig,
-    load,
     load_config,
 )
 from graviton.errors import InputError
@@ -40,7 +39,6 @@ def failure(folder: Path, text: str) -> str:
 def test_no_pyproject_gives_the_defaults(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     assert load_config(tmp_path) == Config()
-    assert load(tmp_path) == {}
 
 
 def test_every_section_is_read_into_its_dataclass(tmp_path: Path) -> None:
@@ -129,10 +127,10 @@ def test_a_bad_value_is_one_line_naming_the_key(tmp_path: Path, text: str, expec
     assert expected in failure(tmp_path, text)
 
 
-def test_the_raw_table_is_validated_before_it_is_returned(tmp_path: Path) -> None:
+def test_the_gate_table_is_validated(tmp_path: Path) -> None:
     write(tmp_path, '[tool.graviton.gate]\nfail-on = "never"\n')
     with pytest.raises(InputError, match="fail-on must be one of"):
-        load(tmp_path)
+        load_config(tmp_path)
 
 
 def test_an_unreadable_pyproject_is_one_line(tmp_path: Path) -> None:

@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from graviton.instances import GRAVITON_SIZES, Arch, architecture, graviton_counterpart
+from graviton.instances import (
+    GRAVITON_SIZES,
+    Arch,
+    architecture,
+    graviton_counterpart,
+    is_graviton,
+)
 
 
 @pytest.mark.parametrize(
@@ -149,3 +155,44 @@ def test_family_of() -> None:
     assert family_of("m6g.xlarge") == "m6g"
     assert family_of("c7i-flex.large") == "c7i-flex"
     assert family_of("nonsense") is None
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "graviton"),
+    [
+        *[
+            (t, True)
+            for t in (
+                "m6g.large",
+                "m6gd.large",
+                "c6gn.large",
+                "r7g.large",
+                "c8g.large",
+                "t4g.micro",
+                "x2gd.large",
+                "im4gn.large",
+                "is4gen.large",
+                "g5g.xlarge",
+                "hpc7g.4xlarge",
+                "a1.large",
+                "M6G.LARGE",
+            )
+        ],
+        *[
+            (t, False)
+            for t in (
+                "m6i.large",
+                "m7a.large",
+                "g4dn.xlarge",
+                "c5n.large",
+                "t3.micro",
+                "m7i-flex.large",
+                "x2iedn.xlarge",
+                "p4d.24xlarge",
+                "not-a-type",
+            )
+        ],
+    ],
+)
+def test_is_graviton(instance_type: str, graviton: bool) -> None:
+    assert is_graviton(instance_type) is graviton

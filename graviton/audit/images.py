@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from graviton.audit.model import Target
 from graviton.audit.platforms import PRESETS
 from graviton.errors import UsageError
+from graviton.findings import Target
 from graviton.textfile import read_text
 
 # distro codename in a tag -> preset
@@ -111,7 +111,7 @@ def target_for_image(image: str, default_python: tuple[int, int]) -> Target | No
 
 def target_for_dockerfile(path: Path, default_python: tuple[int, int]) -> Target:
     """The target of a Dockerfile's final stage, from the image it ultimately builds on."""
-    from graviton.image import dockerfile as df
+    from graviton.checks import dockerfile as df
 
     text = read_text(path, str(path))
     parsed = df.parse(text, str(path))

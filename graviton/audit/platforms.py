@@ -1,4 +1,4 @@
-"""From a :class:`~graviton.audit.model.Target` to the wheel tags pip would accept there.
+"""From a :class:`~graviton.findings.Target` to the wheel tags pip would accept there.
 
 The trap this module removes: ``pip --platform manylinux_2_28_aarch64`` does not imply the older
 manylinux levels, so a wheel tagged only ``manylinux_2_17_aarch64`` looks uninstallable. Here every
@@ -14,8 +14,8 @@ from functools import cached_property
 
 from packaging.tags import Tag, compatible_tags, cpython_tags
 
-from graviton.audit.model import Target
 from graviton.errors import UsageError
+from graviton.findings import Target
 
 OLDEST_AARCH64_GLIBC = 17  # manylinux2014 == manylinux_2_17 is the first aarch64 manylinux level
 LEGACY_ALIASES = {17: "manylinux2014"}  # manylinux1 (2.5) and 2010 (2.12) never had aarch64

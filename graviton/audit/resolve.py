@@ -40,9 +40,9 @@ import requests
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from graviton.audit.model import Location, Manifest, Pin
 from graviton.audit.sources import requirements
 from graviton.errors import InputError, ServiceUnavailable, UsageError, one_line
+from graviton.findings import Location, Manifest, Pin
 
 TIMEOUT = 900  # seconds: a resolution that slow is stuck on the network
 _VIA = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==\S+.*#\s*via\s+(.+)$")

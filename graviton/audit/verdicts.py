@@ -20,27 +20,8 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from graviton.audit.index import DistFile, Project
-from graviton.audit.model import Finding, Fix, Pin, Target, Verdict
 from graviton.audit.platforms import TagSet, libc_requirement
-
-
-def marker_environment(target: Target, machine: str | None = None) -> dict[str, str]:
-    """PEP 508 environment of the target (linux, aarch64, CPython ``target.python``)."""
-    py = target.python_str
-    return {
-        "implementation_name": "cpython",
-        "implementation_version": f"{py}.0",
-        "os_name": "posix",
-        "platform_machine": machine or target.arch,
-        "platform_release": "",
-        "platform_system": "Linux",
-        "platform_version": "",
-        "python_full_version": f"{py}.0",
-        "platform_python_implementation": "CPython",
-        "python_version": py,
-        "sys_platform": "linux",
-        "extra": "",
-    }
+from graviton.findings import Finding, Fix, Pin, Target, Verdict, marker_environment
 
 
 def marker_skip_reason(marker: str, target: Target) -> str | None:

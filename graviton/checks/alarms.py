@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from graviton.checks.ecs import Check
+from graviton.checks.ecs import PreflightCheck
 
 
 def check_alarms(
@@ -18,20 +18,20 @@ def check_alarms(
     on_insufficient_data: str = "fail",
     *,
     resuming: bool = False,
-) -> list[Check]:
+) -> list[PreflightCheck]:
     """``states`` maps alarm name -> StateValue for the alarms that exist. When ``resuming`` a
     run interrupted mid-step, an alarm in ALARM (or without data) is not a preflight refusal:
     the resumed bake fails on it and rolls the step back."""
     if not names:
-        return [Check("alarms", True, "no alarms named: each bake is a plain wait")]
+        return [PreflightCheck("alarms", True, "no alarms named: each bake is a plain wait")]
     out = []
     for name in names:
         state = states.get(name)
         if state is None:
-            out.append(Check(f"alarm {name}", False, f"alarm {name} does not exist"))
+            out.append(PreflightCheck(f"alarm {name}", False, f"alarm {name} does not exist"))
         elif resuming and state in ("ALARM", "INSUFFICIENT_DATA"):
             out.append(
-                Check(
+                PreflightCheck(
                     f"alarm {name}",
                     True,
                     f"alarm {name} is {state}: the resumed step's bake judges it",
@@ -39,10 +39,10 @@ def check_alarms(
                 )
             )
         elif state == "ALARM":
-            out.append(Check(f"alarm {name}", False, f"alarm {name} is in ALARM"))
+            out.append(PreflightCheck(f"alarm {name}", False, f"alarm {name} is in ALARM"))
         elif state == "INSUFFICIENT_DATA" and on_insufficient_data == "fail":
             out.append(
-                Check(
+                PreflightCheck(
                     f"alarm {name}",
                     False,
                     f"alarm {name} has INSUFFICIENT_DATA (use --on-insufficient-data wait|pass "
@@ -50,5 +50,5 @@ def check_alarms(
                 )
             )
         else:
-            out.append(Check(f"alarm {name}", True, f"alarm {name} is {state}"))
+            out.append(PreflightCheck(f"alarm {name}", True, f"alarm {name} is {state}"))
     return out

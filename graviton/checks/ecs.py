@@ -1,5 +1,5 @@
 """Preflight checks on an ECS service about to move to Graviton, pure: they take what ECS,
-Auto Scaling and the registry returned (plain dicts) and return :class:`Check` results.
+Auto Scaling and the registry returned (plain dicts) and return :class:`PreflightCheck` results.
 Shared by ``graviton shift`` and the CI gate.
 """
 
@@ -10,14 +10,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# Graviton families: a1, and <letters><generation>g<d|n|e|...> (m6g, c6gn, r7gd, t4g, x2gd,
-# im4gn, is4gen, g5g, hpc7g, m8g ...). m7i, g4dn, c5n are not.
-_GRAVITON_FAMILY = re.compile(r"^(?:a1|[a-z]+\d+g[a-z]*)$")
+from graviton.instances import is_graviton
+
 FARGATE_PROVIDERS = frozenset({"FARGATE", "FARGATE_SPOT"})
 
 
 @dataclass(frozen=True)
-class Check:
+class PreflightCheck:
     """One preflight check: ``name`` says what was checked, ``detail`` the one-line reason."""
 
     name: str
@@ -30,12 +29,6 @@ class Check:
         if self.warning:
             out["warning"] = True
         return out
-
-
-def is_graviton(instance_type: str) -> bool:
-    """``m6g.large`` -> True, ``m6i.large`` -> False (``m6gd``, ``c7gn``, ``t4g`` are Graviton)."""
-    family = instance_type.lower().split(".", 1)[0]
-    return bool(_GRAVITON_FAMILY.match(family))
 
 
 @dataclass(frozen=True)
@@ -116,19 +109,21 @@ _LAUNCH_TYPE_REASON = {
 }
 
 
-def check_service(service: Mapping[str, Any], x86: str, arm: str, cluster: str = "") -> list[Check]:
+def check_service(
+    service: Mapping[str, Any], x86: str, arm: str, cluster: str = ""
+) -> list[PreflightCheck]:
     """The service itself: ACTIVE, an ECS deployment controller, a taggable (long) ARN, a
     capacity provider strategy of the two providers, and tasks that can run on ARM."""
     strategy = service.get("capacityProviderStrategy") or []
     out = [
-        Check(
+        PreflightCheck(
             "service", service.get("status") == "ACTIVE", f"service status {service.get('status')}"
         )
     ]
     controller = str((service.get("deploymentController") or {}).get("type") or "ECS")
     if controller != "ECS":
         out.append(
-            Check(
+            PreflightCheck(
                 "deployment controller",
                 False,
                 f"service uses the {controller} deployment controller: its capacity provider "
@@ -138,7 +133,7 @@ def check_service(service: Mapping[str, Any], x86: str, arm: str, cluster: str =
     arn = str(service.get("serviceArn", ""))
     if arn and not long_service_arn(arn):
         out.append(
-            Check(
+            PreflightCheck(
                 "service ARN",
                 False,
                 f"service ARN {arn} has the old short format, which cannot be tagged (graviton "
@@ -150,7 +145,7 @@ def check_service(service: Mapping[str, Any], x86: str, arm: str, cluster: str =
         launch = str(service.get("launchType") or "?")
         why = _LAUNCH_TYPE_REASON.get(launch, "it has no capacity provider strategy")
         out.append(
-            Check(
+            PreflightCheck(
                 "strategy",
                 False,
                 f"service uses launch type {launch}, not a capacity provider strategy: {why}",
@@ -163,7 +158,7 @@ def check_service(service: Mapping[str, Any], x86: str, arm: str, cluster: str =
     ]
     if others:
         out.append(
-            Check(
+            PreflightCheck(
                 "strategy",
                 False,
                 f"strategy also places tasks on {', '.join(others)}; only {x86} and {arm} may "
@@ -171,19 +166,23 @@ def check_service(service: Mapping[str, Any], x86: str, arm: str, cluster: str =
             )
         )
     elif [n for n in names if n in FARGATE_PROVIDERS]:
-        out.append(Check("strategy", False, "strategy uses Fargate; shift moves EC2 providers"))
+        out.append(
+            PreflightCheck("strategy", False, "strategy uses Fargate; shift moves EC2 providers")
+        )
     else:
-        out.append(Check("strategy", True, "capacity providers " + ", ".join(names)))
+        out.append(PreflightCheck("strategy", True, "capacity providers " + ", ".join(names)))
     desired = int(service.get("desiredCount") or 0)
     base = max((int(i.get("base") or 0) for i in strategy if i.get("capacityProvider") == x86),
                default=0)  # fmt: skip
     if desired <= 0:
         out.append(
-            Check("tasks", False, "desiredCount is 0: no task would run on ARM to prove a step")
+            PreflightCheck(
+                "tasks", False, "desiredCount is 0: no task would run on ARM to prove a step"
+            )
         )
     elif base >= desired:
         out.append(
-            Check(
+            PreflightCheck(
                 "tasks",
                 False,
                 f"{x86} has base {base} >= desiredCount {desired}: every step would place all "
@@ -193,19 +192,23 @@ def check_service(service: Mapping[str, Any], x86: str, arm: str, cluster: str =
     return out
 
 
-def check_tag_room(user_tags: int, needed: int, limit: int = 50) -> list[Check]:
+def check_tag_room(user_tags: int, needed: int, limit: int = 50) -> list[PreflightCheck]:
     """ECS allows ``limit`` tags per resource: the service's own plus the ``needed`` ones
     graviton writes for its state must fit, or a later save (a rollback's) would fail."""
     if user_tags + needed > limit:
         return [
-            Check(
+            PreflightCheck(
                 "tags",
                 False,
                 f"the service has {user_tags} tags of its own and graviton needs up to {needed} "
                 f"for its state; ECS allows {limit}: remove {user_tags + needed - limit}",
             )
         ]
-    return [Check("tags", True, f"{user_tags} own tags + up to {needed} of graviton's <= {limit}")]
+    return [
+        PreflightCheck(
+            "tags", True, f"{user_tags} own tags + up to {needed} of graviton's <= {limit}"
+        )
+    ]
 
 
 def check_arm_capacity(
@@ -214,14 +217,14 @@ def check_arm_capacity(
     max_size: int | None,
     registered: Mapping[str, int] | None,
     need: Mapping[str, int],
-) -> list[Check]:
+) -> list[PreflightCheck]:
     """Can the ARM provider's group hold ``arm_tasks`` (the last step's)? Managed scaling grows
     it; otherwise MaxSize x the tasks one instance (``registered`` CPU/MEMORY) holds must."""
     name = "ARM capacity"
     if info.managed_scaling:
-        return [Check(name, True, f"{info.name}: managed scaling on")]
+        return [PreflightCheck(name, True, f"{info.name}: managed scaling on")]
     if max_size is None:
-        return [Check(name, True, f"{info.name}: no Auto Scaling group", warning=True)]
+        return [PreflightCheck(name, True, f"{info.name}: no Auto Scaling group", warning=True)]
     per = None
     if registered:
         fits = [registered[k] // need[k] for k in ("CPU", "MEMORY") if need.get(k)]
@@ -231,7 +234,7 @@ def check_arm_capacity(
             per = 0
         else:
             return [
-                Check(
+                PreflightCheck(
                     name,
                     True,
                     f"{info.name}: managed scaling off, MaxSize {max_size}; tasks per instance "
@@ -242,7 +245,7 @@ def check_arm_capacity(
     holds = max_size * per
     if holds < arm_tasks:
         return [
-            Check(
+            PreflightCheck(
                 name,
                 False,
                 f"{info.name}'s auto scaling group {info.asg} has managed scaling off and MaxSize "
@@ -251,27 +254,33 @@ def check_arm_capacity(
             )
         ]
     return [
-        Check(name, True, f"{info.name}: MaxSize {max_size} holds {holds} >= {arm_tasks} tasks")
+        PreflightCheck(
+            name, True, f"{info.name}: MaxSize {max_size} holds {holds} >= {arm_tasks} tasks"
+        )
     ]
 
 
 def check_providers(
     cluster: Mapping[str, Any], providers: Sequence[ProviderInfo], x86: str, arm: str
-) -> list[Check]:
+) -> list[PreflightCheck]:
     associated = set(cluster.get("capacityProviders") or [])
     by_name = {p.name: p for p in providers}
     out = []
     for role, name, want in (("x86", x86, "x86_64"), ("ARM", arm, "arm64")):
         info = by_name.get(name)
         if info is None:
-            out.append(Check(f"{role} provider", False, f"capacity provider {name} not found"))
+            out.append(
+                PreflightCheck(f"{role} provider", False, f"capacity provider {name} not found")
+            )
             continue
         if info.status != "ACTIVE":
-            out.append(Check(f"{role} provider", False, f"{name} is {info.status}, not ACTIVE"))
+            out.append(
+                PreflightCheck(f"{role} provider", False, f"{name} is {info.status}, not ACTIVE")
+            )
             continue
         if name not in associated:
             out.append(
-                Check(
+                PreflightCheck(
                     f"{role} provider",
                     False,
                     f"{name} is not associated with cluster {cluster.get('clusterName')}",
@@ -287,14 +296,14 @@ def check_providers(
             )
             need = "only Graviton" if want == "arm64" else "no Graviton"
             out.append(
-                Check(
+                PreflightCheck(
                     f"{role} provider",
                     False,
                     f"{name}'s auto scaling group {info.asg} {why}; it must launch {need} types",
                 )
             )
             continue
-        out.append(Check(f"{role} provider", True, f"{name} (ASG {info.asg}: {types})"))
+        out.append(PreflightCheck(f"{role} provider", True, f"{name} (ASG {info.asg}: {types})"))
     return out
 
 
@@ -334,24 +343,26 @@ def check_task_definition(
     task_definition: Mapping[str, Any],
     service_constraints: Sequence[Mapping[str, Any]],
     arm_types: Iterable[str],
-) -> list[Check]:
+) -> list[PreflightCheck]:
     out = []
     family = f"{task_definition.get('family')}:{task_definition.get('revision')}"
     cpu = (task_definition.get("runtimePlatform") or {}).get("cpuArchitecture")
     if cpu and str(cpu).upper() == "X86_64":
         out.append(
-            Check(
+            PreflightCheck(
                 "runtime platform",
                 False,
                 f"task definition {family} pins runtimePlatform cpuArchitecture X86_64",
             )
         )
     else:
-        out.append(Check("runtime platform", True, f"{family}: cpuArchitecture {cpu or 'unset'}"))
+        out.append(
+            PreflightCheck("runtime platform", True, f"{family}: cpuArchitecture {cpu or 'unset'}")
+        )
     compat = set(task_definition.get("requiresCompatibilities") or [])
     if compat and "EC2" not in compat:
         out.append(
-            Check(
+            PreflightCheck(
                 "compatibility",
                 False,
                 f"task definition {family} requires {', '.join(sorted(compat))}, not EC2",
@@ -366,10 +377,12 @@ def check_task_definition(
         if r
     ]
     if reasons:
-        out.append(Check("placement", False, reasons[0]))
+        out.append(PreflightCheck("placement", False, reasons[0]))
     else:
         out.append(
-            Check("placement", True, f"{len(constraints)} placement constraint(s) allow ARM")
+            PreflightCheck(
+                "placement", True, f"{len(constraints)} placement constraint(s) allow ARM"
+            )
         )
     return out
 

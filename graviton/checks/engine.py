@@ -8,19 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from graviton.image.model import Finding, Severity
+from graviton.findings import Check, Severity
 from graviton.oci.engine import EngineFacts
 
 CONTAINERD_SNAPSHOTTER = "io.containerd.snapshotter"
-
-RULES = {
-    "GVE001": "buildx is not installed",
-    "GVE002": "the builder does not exist or does not answer",
-    "GVE003": "docker driver without the containerd image store cannot build multi-platform",
-    "GVE004": "the builder cannot build a requested platform",
-    "GVE005": "linux/arm64 is emulated with QEMU (slow)",
-    "GVE006": "no QEMU binfmt handler to run arm64 images on this host",
-}
 
 QEMU_FIX = (
     "install QEMU binfmt handlers (Debian: apt-get install qemu-user-static binfmt-support) or "
@@ -43,12 +34,12 @@ def judge_engine(
     platforms: Sequence[str],
     *,
     run_platforms: Iterable[str] = (),
-) -> list[Finding]:
+) -> list[Check]:
     """Pure: findings for building ``platforms`` (and running ``run_platforms`` locally)."""
-    out: list[Finding] = []
+    out: list[Check] = []
     if facts.buildx_version is None:
         return [
-            Finding(
+            Check(
                 "GVE001",
                 Severity.ERROR,
                 "docker buildx is not installed",
@@ -59,7 +50,7 @@ def judge_engine(
     builder = facts.builder
     if builder is None:
         return [
-            Finding(
+            Check(
                 "GVE002",
                 Severity.ERROR,
                 f"buildx builder not usable: {facts.builder_error or 'unknown error'}",
@@ -69,7 +60,7 @@ def judge_engine(
     multi = len(platforms) > 1
     if multi and builder.driver == "docker" and CONTAINERD_SNAPSHOTTER not in facts.image_store:
         out.append(
-            Finding(
+            Check(
                 "GVE003",
                 Severity.ERROR,
                 f"builder {builder.name!r} uses the docker driver and the engine has no "
@@ -83,7 +74,7 @@ def judge_engine(
     for platform in platforms:
         if _norm(platform) not in can:
             out.append(
-                Finding(
+                Check(
                     "GVE004",
                     Severity.ERROR,
                     f"builder {builder.name!r} cannot build {platform} "
@@ -98,7 +89,7 @@ def judge_engine(
     )
     if wants_arm and "linux/arm64" in can and not native_arm:
         out.append(
-            Finding(
+            Check(
                 "GVE005",
                 Severity.WARNING,
                 "linux/arm64 is built under QEMU emulation: RUN steps are 6-10x slower and can "
@@ -110,7 +101,7 @@ def judge_engine(
     runs_arm = any(_norm(p) == "linux/arm64" for p in run_platforms)
     if runs_arm and _arch(facts.host_arch) != "arm64" and not facts.binfmt_arm64:
         out.append(
-            Finding(
+            Check(
                 "GVE006",
                 Severity.ERROR,
                 "cannot smoke-run linux/arm64 on this amd64 host: no qemu-aarch64 binfmt "

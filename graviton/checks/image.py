@@ -13,7 +13,7 @@ from typing import Any
 
 from graviton.oci.manifest import (
     ImageFacts,
-    Manifest,
+    OciManifest,
     PlatformEntry,
     config_platform,
     is_index,
@@ -60,7 +60,7 @@ class ImageCheck:
 
 def judge(
     ref: str,
-    manifest: Manifest,
+    manifest: OciManifest,
     required: Iterable[str] = DEFAULT_REQUIRED,
     single_platform: str | None = None,
 ) -> ImageCheck:

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import json
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import click
 
 from graviton.aws import AwsOptions, aws_options
+from graviton.config import ImageConfig, read_config
 from graviton.errors import InputError, UsageError
+from graviton.findings import Check, Severity
 from graviton.image.buildx import DEFAULT_PLATFORMS, BakeTarget, BuildRequest
-from graviton.image.model import Finding, Severity
 from graviton.image.run import (
     DockerfileInput,
     Options,
@@ -34,7 +34,7 @@ from graviton.image.smoke import DEFAULT_COMMAND, SmokeResult
 from graviton.oci.ecr import EcrClients
 from graviton.timeutil import parse_duration
 
-FORMATS = click.Choice(["text", "json"])
+TEXT_OR_JSON = click.Choice(["text", "json"])
 
 
 @click.command("build")
@@ -86,7 +86,7 @@ FORMATS = click.Choice(["text", "json"])
     show_default=True,
     help="With --all: the pyproject.toml to read.",
 )
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
 def build(
     context: str,
     tags: tuple[str, ...],
@@ -204,7 +204,7 @@ def build(
     metavar="DURATION",
     help="Per platform, e.g. 90s, 2m; the container is removed when it fires.",
 )
-@click.option("--format", "fmt", type=FORMATS, default="text", show_default=True)
+@click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
 @aws_options
 def verify_command(
     images: tuple[str, ...],
@@ -278,54 +278,31 @@ def load_images(
     cache_to: tuple[str, ...] = (),
 ) -> list[BakeTarget]:
     """``[tool.graviton.images.NAME]`` tables -> bake targets; paths relative to the file."""
-    try:
-        data = tomllib.loads(path.read_text())
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", path=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", path=str(path)) from None
-    images = data.get("tool", {}).get("graviton", {}).get("images")
-    if not isinstance(images, dict) or not images:
+    images = read_config(path).images
+    if not images:
         raise InputError("no [tool.graviton.images.NAME] tables", path=str(path))
-    return [
-        _bake_target(name, spec, path, platforms, cache_from, cache_to)
-        for name, spec in images.items()
-    ]
+    return [_bake_target(image, path, platforms, cache_from, cache_to) for image in images]
 
 
 def _bake_target(
-    name: str,
-    spec: Any,
+    image: ImageConfig,
     path: Path,
     platforms: tuple[str, ...] | None,
     cache_from: tuple[str, ...],
     cache_to: tuple[str, ...],
 ) -> BakeTarget:
-    where = f"[tool.graviton.images.{name}]"
-    if not isinstance(spec, dict):
-        raise InputError(f"{where} must be a table", path=str(path))
-    unknown = set(spec) - {"context", "dockerfile", "tags", "platforms", "args", "target"}
-    if unknown:
-        raise InputError(f"{where}: unknown keys {', '.join(sorted(unknown))}", path=str(path))
-    tags = spec.get("tags")
-    tags = [tags] if isinstance(tags, str) else tags
-    if not tags or not all(isinstance(t, str) for t in tags):
-        raise InputError(f'{where}: tags = ["IMAGE:TAG", ...] is required', path=str(path))
-    context = (path.parent / str(spec.get("context", "."))).resolve()
+    where = f"[tool.graviton.images.{image.name}]"
+    context = (path.parent / image.context).resolve()
     if not context.is_dir():
         raise InputError(f"{where}: context {context} is not a directory", path=str(path))
-    plats = platforms or parse_platforms(list(spec.get("platforms") or []), DEFAULT_PLATFORMS)
-    args = spec.get("args") or {}
-    if not isinstance(args, dict):
-        raise InputError(f"{where}: args must be a table of strings", path=str(path))
     return BakeTarget(
-        name=name,
+        name=image.name,
         context=str(context),
-        tags=tuple(tags),
-        dockerfile=spec.get("dockerfile"),
-        platforms=plats,
-        args=tuple((str(k), str(v)) for k, v in args.items()),
-        target=spec.get("target"),
+        tags=image.tags,
+        dockerfile=image.dockerfile,
+        platforms=platforms or parse_platforms(list(image.platforms), DEFAULT_PLATFORMS),
+        args=image.args,
+        target=image.target,
         cache_from=cache_from,
         cache_to=cache_to,
     )
@@ -405,12 +382,8 @@ def _emit_outcome(outcome: Outcome, fmt: str) -> None:
         click.echo(json.dumps(data, indent=2))
         return
     if outcome.engine and outcome.engine.builder:
-        e = outcome.engine
-        click.echo(
-            f"engine {e.engine_version}, builder {e.builder.name} ({e.builder.driver} driver)"
-            if e.builder
-            else f"engine {e.engine_version}"
-        )
+        e, b = outcome.engine, outcome.engine.builder
+        click.echo(f"engine {e.engine_version}, builder {b.name} ({b.driver} driver)")
     for f in outcome.findings:
         click.echo(_finding_text(f))
     errors = sum(1 for f in outcome.findings if f.severity is Severity.ERROR)
@@ -431,5 +404,5 @@ def _emit_outcome(outcome: Outcome, fmt: str) -> None:
         click.echo(_smoke_text(s))
 
 
-def _finding_text(f: Finding) -> str:
+def _finding_text(f: Check) -> str:
     return f.render()

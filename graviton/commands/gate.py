@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from graviton import config as cfg
-from graviton.audit.model import Location
 from graviton.aws import AwsOptions, aws_options
 from graviton.commands.audit import (
     FORMAT_CHOICES,
@@ -19,35 +18,8 @@ from graviton.commands.audit import (
     shared_options,
 )
 from graviton.errors import UsageError
-
-if TYPE_CHECKING:
-    from graviton.gate.model import GateReport
-
-GATE_KEYS = ("paths", "dockerfiles", "images", "exclude", "platforms", "base-images")
-
-
-def gate_config(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(audit settings, gate settings) from ``[tool.graviton]``: ``[tool.graviton.gate]`` keys
-    win over ``[tool.graviton.audit]`` ones, and the two ignore lists are joined."""
-    audit = cfg.section(config, "audit")
-    gate = cfg.section(config, "gate")
-    merged = {**audit, **{k: v for k, v in gate.items() if k not in GATE_KEYS}}
-    merged["ignore"] = _list(audit, "ignore", "audit") + _list(gate, "ignore", "gate")
-    return merged, {k: v for k, v in gate.items() if k in GATE_KEYS}
-
-
-def _list(table: dict[str, Any], key: str, section: str) -> list[Any]:
-    value = table.get(key, [])
-    if not isinstance(value, list):
-        raise UsageError(f"[tool.graviton.{section}] {key} must be a list")
-    return value
-
-
-def _strings(table: dict[str, Any], key: str) -> list[str]:
-    values = _list(table, key, "gate")
-    if not all(isinstance(v, str) and v for v in values):
-        raise UsageError(f"[tool.graviton.gate] {key} must be a list of strings")
-    return [str(v) for v in values]
+from graviton.findings import GateReport, Location
+from graviton.paths import display_path, relative_path
 
 
 def _line_of(path: Path, text: str) -> int | None:
@@ -156,47 +128,40 @@ def gate(
     from graviton.oci.ecr import EcrClients
 
     extra_outputs = [_write_spec(text) for text in writes]
-    pyproject = cfg.find_pyproject(paths[0] if paths else None)
-    config, settings = gate_config(cfg.load(paths[0] if paths else None))
-    request = audit_request(config, paths=(), dockerfile=None, **options)
+    config = cfg.load_config(paths[0] if paths else None)
+    pyproject, settings = config.path, config.gate
+    request = audit_request(settings.audit, paths=(), dockerfile=None, **options)
     if no_dockerfiles and dockerfiles:
         raise UsageError("--no-dockerfiles and --dockerfile cannot be combined")
     chosen_dockerfiles: tuple[Path, ...] | None = dockerfiles or None
-    if no_dockerfiles or settings.get("dockerfiles") is False:
+    if no_dockerfiles or settings.dockerfiles == ():
         chosen_dockerfiles = ()
-    elif chosen_dockerfiles is None and "dockerfiles" in settings:
-        chosen_dockerfiles = tuple(
-            _config_path(pyproject, p) for p in _strings(settings, "dockerfiles")
-        )
+    elif chosen_dockerfiles is None and settings.dockerfiles is not None:
+        chosen_dockerfiles = tuple(_config_path(pyproject, p) for p in settings.dockerfiles)
     if no_images and images:
         raise UsageError("--no-images and --image cannot be combined")
     specs = [ImageSpec(ref) for ref in images]
     if not images and not no_images and pyproject is not None:
         specs = [
-            ImageSpec(ref, Location(_display(pyproject), _line_of(pyproject, ref)))
-            for ref in _strings(settings, "images")
+            ImageSpec(ref, Location(display_path(pyproject), _line_of(pyproject, ref)))
+            for ref in settings.images
         ]
-    gate_paths = paths or tuple(_config_path(pyproject, p) for p in _strings(settings, "paths"))
-    base_images = settings.get("base-images", True)
-    if not isinstance(base_images, bool):
-        raise UsageError("[tool.graviton.gate] base-images must be true or false")
+    gate_paths = paths or tuple(_config_path(pyproject, p) for p in settings.paths)
     gate_request = GateRequest(
         audit=request,
         paths=gate_paths,
         dockerfiles=chosen_dockerfiles,
         images=tuple(specs),
-        exclude=exclude or tuple(_strings(settings, "exclude")),
-        platforms=parse_platforms(
-            platforms or tuple(_strings(settings, "platforms")), DEFAULT_REQUIRED
-        ),
-        base_images=base_images and not no_base_images,
+        exclude=exclude or settings.exclude,
+        platforms=parse_platforms(platforms or settings.platforms, DEFAULT_REQUIRED),
+        base_images=settings.base_images and not no_base_images,
     )
     if not gate_request.base_images:
         click.echo("graviton: base images not checked (GVD001 skipped)", err=True)
     lookup = RegistryLookup(EcrClients(aws.profile, aws.endpoint_url))
     with Progress() as progress:
         report = run_gate(gate_request, lookup=lookup, progress=progress)
-    render_report(report, choose_format(fmt, config), output)
+    render_report(report, choose_format(fmt, settings.audit), output)
     for write_fmt, path in extra_outputs:
         write_report(report, write_fmt, path)
     click.get_current_context().exit(report.exit_code)
@@ -225,15 +190,4 @@ def _config_path(pyproject: Path | None, text: str) -> Path:
     path = Path(text)
     if pyproject is None or path.is_absolute():
         return path
-    return _relative(pyproject.parent / path)
-
-
-def _relative(path: Path) -> Path:
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve())
-    except ValueError:
-        return path
-
-
-def _display(path: Path) -> str:
-    return _relative(path).as_posix()
+    return relative_path(pyproject.parent / path)

@@ -11,6 +11,7 @@ import click
 from graviton.aws import AwsOptions, aws_options
 from graviton.errors import UsageError
 from graviton.instances import Generation
+from graviton.report.validate import FORMATS as VALIDATE_FORMATS
 from graviton.timeutil import parse_duration
 
 CPUS = ("graviton1", "graviton2", "graviton3", "graviton4", "auto")
@@ -54,7 +55,7 @@ ARM64 = ("linux/arm64", "linux/arm64/v8")
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "sarif", "junit", "markdown", "github"]),
+    type=click.Choice(VALIDATE_FORMATS),
     default="text",
     show_default=True,
 )

@@ -2,6 +2,6 @@
 
 The audit of every lock and requirements file, the Dockerfile checks and the "image index has
 linux/arm64" check, judged against one ``--fail-on`` and one ignore list, in one report
-(:mod:`graviton.gate.model`), assembled by :mod:`graviton.gate.run` from the files
-:mod:`graviton.gate.discover` finds.
+(:class:`graviton.findings.GateReport`, decided by :mod:`graviton.gate.model`), assembled by
+:mod:`graviton.gate.run` from the files :mod:`graviton.gate.discover` finds.
 """

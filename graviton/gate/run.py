@@ -1,6 +1,6 @@
 """One gate run: find the inputs, audit the locks, check the Dockerfiles and the images, and
 return a :class:`~graviton.gate.model.GateReport`. Only wiring; every decision lives in the
-audit, :mod:`graviton.image.dockerfile`, :mod:`graviton.checks.image` and the gate's model.
+audit, :mod:`graviton.checks.dockerfile`, :mod:`graviton.checks.image` and the gate's model.
 
 The Dockerfile rules are GVD001-GVD005. GVD006 (``pip install -r FILE`` whose pins do not
 install) is left to the gate's own audit, which reads every requirements file in the repository
@@ -17,23 +17,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graviton.audit.images import target_for_image
-from graviton.audit.model import Location, Report, Target
 from graviton.audit.run import AuditRequest, Progress, apply_ignores, audit
+from graviton.checks import dockerfile as df
 from graviton.checks.image import DEFAULT_REQUIRED, ImageCheck
 from graviton.errors import InputError
+from graviton.findings import Check, GateReport, ImageResult, Location, Report, Target
 from graviton.gate import discover
-from graviton.gate.model import (
-    Check,
-    CheckKind,
-    GateReport,
-    ImageResult,
-    apply_check_ignores,
-    check_sort_key,
-    image_check,
-)
-from graviton.image import dockerfile as df
+from graviton.gate.model import apply_check_ignores, check_sort_key, image_check
+from graviton.image.context import pip_requirements
 from graviton.image.inspect import check_image
-from graviton.image.model import Finding
 from graviton.oci.ecr import EcrClients
 from graviton.oci.reference import ImageRef
 from graviton.oci.registry import NotFound
@@ -63,7 +55,6 @@ class GateRequest:
     platforms: tuple[str, ...] = DEFAULT_REQUIRED  # what base images and images must hold
     base_images: bool = True  # GVD001 reads each base image's index from its registry
     audit_enabled: bool = True
-    config_file: Path | None = None  # the pyproject.toml the settings came from
 
 
 @dataclass(frozen=True)
@@ -123,8 +114,7 @@ def gate(
     report = _audit(request, locks, installed, progress)
     checks: list[Check] = []
     for _, dockerfile in parsed:
-        found = _dockerfile_checks(dockerfile, request, read)
-        checks += [_from_finding(f, dockerfile.path) for f in found]
+        checks += _dockerfile_checks(dockerfile, request, read)
     images = tuple(_check_image(spec, request, read, dockerfiles) for spec in request.images)
     checks += [c for c in map(image_check, images) if c is not None]
     ignored = apply_check_ignores(checks, request.audit.ignores, request.audit.today)
@@ -151,7 +141,7 @@ def installed_targets(
     for path, dockerfile in parsed:
         stages = df.reachable(dockerfile)
         for context in (path.parent, *roots):
-            uses = df.pip_requirements(dockerfile, context, stages)
+            uses = pip_requirements(dockerfile, context, stages)
             for use in uses:
                 target = target_for_image(use.base, python)
                 found = out.setdefault(use.requirements.resolve(), {})
@@ -234,23 +224,11 @@ def _parse(path: Path, display: str) -> df.Dockerfile:
 
 def _dockerfile_checks(
     parsed: df.Dockerfile, request: GateRequest, read: ImageLookup
-) -> list[Finding]:
+) -> list[Check]:
     """GVD001-GVD005 for one Dockerfile (GVD001 only when ``request.base_images``)."""
     stages = df.reachable(parsed)
     lookup = (lambda image: read(image, request.platforms, False)) if request.base_images else None
     return df.check_all(parsed, stages, lookup)
-
-
-def _from_finding(finding: Finding, display: str) -> Check:
-    return Check(
-        kind=CheckKind.DOCKERFILE,
-        rule=finding.rule,
-        severity=finding.severity,
-        message=finding.message,
-        subject=display,
-        location=Location(finding.path or display, finding.line),
-        fix=finding.fix,
-    )
 
 
 def _check_image(

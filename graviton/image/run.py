@@ -11,12 +11,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from graviton.checks import dockerfile as df
 from graviton.checks.image import ImageCheck
 from graviton.errors import InputError, UsageError
-from graviton.image import dockerfile as df
+from graviton.findings import Check, Severity, has_errors
 from graviton.image.buildx import BakeTarget, BuildRequest, BuildResult, LineSink
+from graviton.image.context import pip_requirements
 from graviton.image.inspect import check_image
-from graviton.image.model import Finding, Severity, has_errors
 from graviton.image.smoke import SmokeResult
 from graviton.oci.ecr import EcrClients
 from graviton.oci.engine import EngineFacts
@@ -62,7 +63,7 @@ class DockerfileInput:
 
 def dockerfile_findings(
     item: DockerfileInput, platforms: Sequence[str], lookup: df.ImageLookup | None = None
-) -> list[Finding]:
+) -> list[Check]:
     """Every Dockerfile rule for one Dockerfile. ``lookup`` reads base images' indexes."""
     try:
         text = item.dockerfile.read_text()
@@ -83,15 +84,15 @@ def dockerfile_findings(
 
 def _requirements_findings(
     parsed: df.Dockerfile, context: Path, stages: Sequence[df.Stage]
-) -> list[Finding]:
+) -> list[Check]:
     """GVD006: ``pip install -r FILE`` files in the context, audited for linux/aarch64 with the
     base image's Python and libc when graviton knows them."""
-    uses = df.pip_requirements(parsed, context, stages)
+    uses = pip_requirements(parsed, context, stages)
     if not uses:
         return []
     from graviton.audit.images import target_for_image
-    from graviton.audit.model import Target
     from graviton.audit.run import AuditRequest, audit, env_index_urls
+    from graviton.findings import Target
 
     index_url, extra_index_urls = env_index_urls()  # as pip would read them
     out = []
@@ -106,7 +107,7 @@ def _requirements_findings(
         report = audit(request)
         for finding in report.failures:
             out.append(
-                Finding(
+                Check(
                     "GVD006",
                     Severity.ERROR,
                     f"{use.requirements.name}: {finding.pin.name}=={finding.pin.version} is "
@@ -122,7 +123,7 @@ def _requirements_findings(
 
 def engine_findings(
     platforms: Sequence[str], builder: str | None, run_platforms: Sequence[str]
-) -> tuple[EngineFacts, list[Finding]]:
+) -> tuple[EngineFacts, list[Check]]:
     from graviton.checks.engine import judge_engine
     from graviton.oci.engine import gather
 
@@ -195,7 +196,7 @@ class Outcome:
     """What one ``graviton build`` did, in order; ``stage`` says how far it got."""
 
     platforms: tuple[str, ...]
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[Check] = field(default_factory=list)
     engine: EngineFacts | None = None
     built: dict[str, BuildResult] = field(default_factory=dict)  # name (or first tag) -> result
     verifications: list[Verification] = field(default_factory=list)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from graviton.errors import InputError
-from graviton.oci.manifest import ACCEPT, Manifest
+from graviton.oci.manifest import ACCEPT, OciManifest
 from graviton.oci.reference import ImageRef
 
 
@@ -25,7 +25,7 @@ class EcrReader:
     def __init__(self, ecr_client: Any) -> None:
         self._ecr = ecr_client
 
-    def get_manifest(self, ref: ImageRef) -> Manifest:
+    def get_manifest(self, ref: ImageRef) -> OciManifest:
         ident = ref.ecr
         if ident is None:
             raise InputError(f"not an ECR image: {ref}")
@@ -46,7 +46,7 @@ class EcrReader:
         image = images[0]
         body = json.loads(image["imageManifest"])
         media_type = image.get("imageManifestMediaType") or body.get("mediaType") or ""
-        return Manifest(
+        return OciManifest(
             media_type=media_type, body=body, digest=image.get("imageId", {}).get("imageDigest")
         )
 

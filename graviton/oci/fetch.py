@@ -11,8 +11,8 @@ from graviton.oci.ecr import EcrClients, EcrReader
 from graviton.oci.manifest import (
     BlobReader,
     ImageFacts,
-    Manifest,
     ManifestReader,
+    OciManifest,
     is_index,
     normalise_platform,
     platforms_in,
@@ -58,7 +58,7 @@ def read_image(
     return ImageFacts(ref_text, manifest, True, configs=configs)
 
 
-def _config(reader: BlobReader, ref: ImageRef, manifest: Manifest) -> Mapping[str, Any]:
+def _config(reader: BlobReader, ref: ImageRef, manifest: OciManifest) -> Mapping[str, Any]:
     digest = (manifest.body.get("config") or {}).get("digest")
     if not digest:
         return {}

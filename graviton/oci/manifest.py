@@ -23,7 +23,7 @@ ATTESTATION_ANNOTATION = "vnd.docker.reference.type"
 
 
 @dataclass(frozen=True)
-class Manifest:
+class OciManifest:
     """A manifest as the registry returned it."""
 
     media_type: str
@@ -34,14 +34,14 @@ class Manifest:
 class ManifestReader(Protocol):
     """Reads a manifest (index or single) by tag or digest."""
 
-    def get_manifest(self, ref: ImageRef) -> Manifest: ...
+    def get_manifest(self, ref: ImageRef) -> OciManifest: ...
 
 
 @runtime_checkable
 class BlobReader(Protocol):
     """A reader that can also fetch blobs (the OCI distribution API one can; ECR's API cannot)."""
 
-    def get_manifest(self, ref: ImageRef) -> Manifest: ...
+    def get_manifest(self, ref: ImageRef) -> OciManifest: ...
 
     def get_blob(self, ref: ImageRef, digest: str) -> bytes: ...
 
@@ -55,11 +55,11 @@ class PlatformEntry:
     attestation: bool
 
 
-def is_index(manifest: Manifest) -> bool:
+def is_index(manifest: OciManifest) -> bool:
     return manifest.media_type in INDEX_TYPES or "manifests" in manifest.body
 
 
-def platforms_in(manifest: Manifest) -> list[PlatformEntry]:
+def platforms_in(manifest: OciManifest) -> list[PlatformEntry]:
     """Children of an index; attestation manifests are flagged, never counted as platforms."""
     if not is_index(manifest):
         return []
@@ -102,7 +102,7 @@ class ImageFacts:
     ``graviton.checks.image.judge_image``."""
 
     ref: str  # as the user wrote it
-    manifest: Manifest
+    manifest: OciManifest
     configs_read: bool = False  # False: the reader cannot fetch blobs, or configs were not asked
     # index child digest -> its config blob, for each child of a wanted platform
     configs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)

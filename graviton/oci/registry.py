@@ -29,7 +29,7 @@ import requests
 
 from graviton.errors import GravitonError, ServiceUnavailable
 from graviton.oci.ecr import EcrClients, ecr_credentials
-from graviton.oci.manifest import ACCEPT, Manifest
+from graviton.oci.manifest import ACCEPT, OciManifest
 from graviton.oci.reference import ImageRef
 
 DOCKER_HUB = "registry-1.docker.io"
@@ -167,7 +167,7 @@ class RegistryReader:
         self._auth: dict[tuple[str, str], str] = {}  # (host, repository) -> Authorization
 
     # -- public API -------------------------------------------------------------------------------
-    def get_manifest(self, ref: ImageRef) -> Manifest:
+    def get_manifest(self, ref: ImageRef) -> OciManifest:
         url = f"{base_url(ref)}/v2/{ref.repository}/manifests/{ref.reference}"
         resp = self._get(ref, url, {"Accept": ", ".join(ACCEPT)})
         try:
@@ -180,7 +180,7 @@ class RegistryReader:
         digest = resp.headers.get("Docker-Content-Digest")
         if digest is None and ref.is_digest:
             digest = ref.reference
-        return Manifest(media_type=media_type, body=body, digest=digest)
+        return OciManifest(media_type=media_type, body=body, digest=digest)
 
     def get_blob(self, ref: ImageRef, digest: str) -> bytes:
         url = f"{base_url(ref)}/v2/{ref.repository}/blobs/{digest}"

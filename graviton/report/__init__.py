@@ -1,5 +1,5 @@
-"""Render an audit :class:`~graviton.audit.model.Report` or a gate
-:class:`~graviton.gate.model.GateReport` in each output format.
+"""Render an audit :class:`~graviton.findings.Report` or a gate
+:class:`~graviton.findings.GateReport` in each output format.
 
 Every format carries the same facts in the same order (file, line, package, Python; then the
 gate's Dockerfile and image findings); each lives in its own module.
@@ -12,9 +12,9 @@ from collections.abc import Callable
 
 from graviton.errors import UsageError
 from graviton.report import github, jsondoc, junit, markdown, sarif, table, text
-from graviton.report._common import Renderable
+from graviton.report._common import FORMATS, Renderable
 
-FORMATS = ("table", "text", "json", "sarif", "junit", "markdown", "github")
+__all__ = ["FORMATS", "append_step_summary", "render"]
 
 _PLAIN: dict[str, Callable[[Renderable], str]] = {
     "text": text.render,

@@ -2,23 +2,39 @@
 
 Each format module lays these facts out in its own syntax; none decides anything itself. A format
 renders an audit :class:`Report` or a gate :class:`GateReport` (the audit plus Dockerfile and
-image findings) through one :class:`Judged` view: the audit part is the same either way.
+image findings) through one :class:`Judged` view, which sees an audit as a gate with no
+Dockerfile, image or check: the audit part is the same either way.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import sys
 from collections.abc import Iterable
 
 from packaging.markers import InvalidMarker, Marker
 
 from graviton.audit.index import redact
-from graviton.audit.model import Finding, Fix, Ignore, Pin, Report, Target, Verdict
-from graviton.audit.verdicts import marker_environment
-from graviton.gate.model import Check, CheckKind, GateReport, ImageResult, rule_title
-from graviton.image.model import Severity
+from graviton.errors import one_line
+from graviton.findings import (
+    Check,
+    CheckKind,
+    Finding,
+    Fix,
+    GateReport,
+    Ignore,
+    ImageResult,
+    Pin,
+    Report,
+    Target,
+    Verdict,
+    marker_environment,
+    rule_title,
+)
 
 Renderable = Report | GateReport
+
+# Every output format, in the order --help lists them; ``table`` is for terminals only.
+FORMATS = ("table", "text", "json", "sarif", "junit", "markdown", "github")
 
 # Most severe first: the order counts are listed in.
 VERDICT_ORDER = (
@@ -45,18 +61,24 @@ def sort_key(finding: Finding) -> tuple[str, int, str, tuple[int, int], str, str
 class Judged:
     """A report with its failures indexed, so each format asks the same questions cheaply.
 
-    ``report`` is always the audit's; for a gate, ``gate`` is set and ``checks``, ``images``
-    and ``dockerfiles`` hold the rest (all empty for an audit)."""
+    ``report`` is always the audit's and ``source`` what was rendered; an audit is seen as a
+    gate with no Dockerfile, image or check (``gate`` is None for it)."""
 
     def __init__(self, report: Renderable) -> None:
-        self.gate = report if isinstance(report, GateReport) else None
-        self.report = report.audit if isinstance(report, GateReport) else report
+        self.source = report
+        self.gate: GateReport | None = None
+        if isinstance(report, GateReport):
+            self.gate = whole = report
+        else:
+            whole = GateReport(audit=report)
+        self.report = whole.audit
         self.findings = ordered(self.report)
         self._failing = {id(f) for f in self.report.failures}
-        self.checks: tuple[Check, ...] = self.gate.checks if self.gate else ()
-        self.images: tuple[ImageResult, ...] = self.gate.images if self.gate else ()
-        self.dockerfiles: tuple[str, ...] = self.gate.dockerfiles if self.gate else ()
-        self._failing_checks = {id(c) for c in self.gate.failing_checks} if self.gate else set()
+        self.checks = whole.checks
+        self.images = whole.images
+        self.dockerfiles = whole.dockerfiles
+        self.failing_checks = whole.failing_checks
+        self._failing_checks = {id(c) for c in self.failing_checks}
 
     @property
     def command(self) -> str:
@@ -90,10 +112,6 @@ class Judged:
         if self.fails(finding):
             return "error"
         return "warning" if finding.verdict.severity > 0 else "note"
-
-    @property
-    def source(self) -> Renderable:
-        return self.gate if self.gate is not None else self.report
 
     @property
     def failed(self) -> bool:
@@ -144,7 +162,7 @@ def fix_cell(finding: Finding) -> str:
 
 
 def ignored_text(ignore: Ignore) -> str:
-    return f"ignored until {ignore.expires.isoformat()}: {one_line(ignore.reason)}"
+    return f"ignored until {ignore.expires.isoformat()}: {text_line(ignore.reason)}"
 
 
 def ignore_label(ignore: Ignore) -> str:
@@ -154,7 +172,7 @@ def ignore_label(ignore: Ignore) -> str:
 def expired_text(ignore: Ignore) -> str:
     return (
         f"ignore entry for {ignore_label(ignore)} expired on {ignore.expires.isoformat()} "
-        f"({one_line(ignore.reason)}): renew or remove it"
+        f"({text_line(ignore.reason)}): renew or remove it"
     )
 
 
@@ -183,9 +201,10 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() or c in "\n\t" else "\ufffd" for c in text)
 
 
-def one_line(text: str) -> str:
-    """Free text on one line with single spaces, so line-based formats stay line-based."""
-    return " ".join(printable(text).split())
+def text_line(text: str) -> str:
+    """Free text on one line with single spaces, so line-based formats stay line-based: every
+    word kept (a report is not cut), control characters shown as U+FFFD."""
+    return one_line(printable(text), limit=sys.maxsize)
 
 
 def counts_text(counts: dict[str, int]) -> str:
@@ -200,16 +219,16 @@ def plural(n: int, word: str, words: str | None = None) -> str:
 def summary_line(report: Renderable) -> str:
     """``FAIL  7 pins on 2 targets: 2 blocked, 5 native  (fail-on blocked: 2 failing, ...)``;
     a gate adds ``; 2 Dockerfiles: 1 error; 1 image: 1 failing`` before the parenthesis."""
-    audit = report.audit if isinstance(report, GateReport) else report
+    judged = Judged(report)
+    audit = judged.report
     pins = len({f.pin for f in audit.findings})
     ignored = sum(1 for f in audit.findings if f.ignored is not None)
-    failing = len(audit.failures)
+    ignored += sum(1 for c in judged.checks if c.ignored is not None)
+    failing = len(audit.failures) + len(judged.failing_checks)
     scope = f"{plural(pins, 'pin')} on {plural(len(audit.targets), 'target')}"
     parts = [f"{scope}: {counts_text(audit.counts())}"]
-    if isinstance(report, GateReport):
-        ignored += sum(1 for c in report.checks if c.ignored is not None)
-        failing += len(report.failing_checks)
-        parts.append(checks_text(report))
+    if judged.gate is not None:
+        parts.append(checks_text(judged.gate))
     gate = [f"{failing} failing"]
     if ignored:
         gate.append(f"{ignored} ignored")
@@ -243,8 +262,8 @@ def check_title(check: Check) -> str:
 
 def check_message(check: Check) -> str:
     """The finding on one line, with its fix."""
-    text = one_line(check.message)
-    return text + (f" (fix: {one_line(check.fix)})" if check.fix else "")
+    text = text_line(check.message)
+    return text + (f" (fix: {text_line(check.fix)})" if check.fix else "")
 
 
 def check_where(check: Check) -> str:
@@ -257,13 +276,13 @@ def check_where(check: Check) -> str:
 def image_status(image: ImageResult) -> str:
     """``ok`` or ``fails``, then what the registry holds."""
     if image.check is None:
-        return f"not found: {one_line(image.error or 'no such image')}"
+        return f"not found: {text_line(image.error or 'no such image')}"
     have = ", ".join(image.platforms) or "no platform"
     return ("ok" if image.ok else "fails") + f": has {have}"
 
 
 def severity_word(check: Check) -> str:
-    return "error" if check.severity is Severity.ERROR else "warning"
+    return check.severity.value
 
 
 def x86_note(findings: Iterable[Finding]) -> str | None:
@@ -278,10 +297,3 @@ def x86_note(findings: Iterable[Finding]) -> str | None:
         f"linux/{hits[0].target.arch}: {', '.join(names)}; "
         f"check that nothing imports {them} unconditionally"
     )
-
-
-def iso_utc(moment: dt.datetime) -> str:
-    """RFC 3339 in UTC, ``2026-11-27T10:00:00Z``; a naive time is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -9,8 +9,7 @@ Escaping follows the Actions toolkit (``@actions/core`` ``command.ts``).
 
 from __future__ import annotations
 
-from graviton.audit.model import Finding, Location, Verdict
-from graviton.gate.model import Check
+from graviton.findings import Check, Finding, Location, Verdict
 from graviton.report._common import (
     Judged,
     Renderable,

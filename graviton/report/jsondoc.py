@@ -6,9 +6,17 @@ import json
 from importlib import resources
 from typing import Any
 
-from graviton.audit.model import SCHEMA_VERSION, Finding, Ignore, Target
-from graviton.gate.model import Check, ImageResult, rule_title
-from graviton.report._common import Judged, Renderable, iso_utc, pin_url
+from graviton.findings import (
+    SCHEMA_VERSION,
+    Check,
+    Finding,
+    Ignore,
+    ImageResult,
+    Target,
+    rule_title,
+)
+from graviton.report._common import Judged, Renderable, pin_url
+from graviton.timeutil import utc_timestamp
 
 SCHEMA_FILE = "audit.schema.json"
 
@@ -107,7 +115,7 @@ def _audit_document(judged: Judged) -> dict[str, Any]:
     report = judged.report
     return {
         "schema": SCHEMA_VERSION,
-        "generated": iso_utc(report.generated),
+        "generated": utc_timestamp(report.generated),
         "targets": [target_doc(t) for t in report.targets],
         "inputs": [
             {"path": m.path, "format": m.format, "pins": len(m.pins)} for m in report.manifests

@@ -12,8 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from graviton.audit.model import Finding, Target, Verdict
-from graviton.gate.model import Check, CheckKind
+from graviton.findings import Check, CheckKind, Finding, Target, Verdict
 from graviton.report._common import (
     Judged,
     Renderable,
@@ -26,12 +25,12 @@ from graviton.report._common import (
     ignore_pins,
     ignored_text,
     image_status,
-    iso_utc,
-    one_line,
     pin_label,
     pin_url,
     target_label,
+    text_line,
 )
+from graviton.timeutil import utc_timestamp
 
 # Characters XML 1.0 cannot carry at all (ElementTree would write them and break the file).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -57,7 +56,7 @@ def details(finding: Finding) -> str:
         ("index", finding.index_url or ""),
         ("ignored", ignored_text(finding.ignored) if finding.ignored else ""),
     ]
-    return "".join(f"{k}: {one_line(v)}\n" for k, v in rows if v)
+    return "".join(f"{k}: {text_line(v)}\n" for k, v in rows if v)
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -73,7 +72,7 @@ def _testcase(suite: ET.Element, judged: Judged, finding: Finding) -> None:
     if loc.line is not None:
         attrs["line"] = str(loc.line)
     case = _sub(suite, "testcase", **attrs)
-    headline = f"{finding.verdict.value}: {one_line(finding.reason)}"
+    headline = f"{finding.verdict.value}: {text_line(finding.reason)}"
     if judged.fails(finding):
         _sub(case, "failure", details(finding), message=headline, type=finding.verdict.value)
     elif finding.ignored is not None:
@@ -119,7 +118,7 @@ def _check_testcase(suite: ET.Element, judged: Judged, check: Check) -> None:
     case = _sub(suite, "testcase", **attrs, time="0")
     text = f"{check.severity.value} {check.rule}: {check_message(check)}\n"
     if judged.check_fails(check):
-        _sub(case, "failure", text, message=one_line(check.message), type=check.rule)
+        _sub(case, "failure", text, message=text_line(check.message), type=check.rule)
     elif check.ignored is not None:
         _sub(case, "skipped", message=ignored_text(check.ignored))
     _sub(case, "system-out", text)
@@ -148,7 +147,7 @@ def render(report: Renderable) -> str:
     judged = Judged(report)
     command = judged.command
     report = judged.report
-    stamp = iso_utc(report.generated)
+    stamp = utc_timestamp(report.generated)
     root = ET.Element("testsuites", {"name": command, "time": "0"})
     for target, findings in _by_target(judged, report.targets):
         suite = _suite(root, f"{command}: {target_label(target)}", stamp)

@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from graviton.audit.model import Finding
-from graviton.gate.model import Check, CheckKind
+from graviton.findings import Check, CheckKind, Finding
 from graviton.report._common import (
     Judged,
     Renderable,
@@ -22,11 +21,11 @@ from graviton.report._common import (
     fix_cell,
     ignored_text,
     image_status,
-    one_line,
     pin_label,
     plural,
     severity_word,
     target_label,
+    text_line,
     x86_note,
 )
 
@@ -38,7 +37,7 @@ COLUMNS = ("package", "python", "verdict", "reason", "fix", "location")
 
 def escape(text: str) -> str:
     """Plain text safe in a table cell: one line, pipes and Markdown punctuation escaped."""
-    return _SPECIAL.sub(r"\\\1", one_line(text))
+    return _SPECIAL.sub(r"\\\1", text_line(text))
 
 
 def _verdict(judged: Judged, finding: Finding) -> str:

@@ -10,14 +10,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 from urllib.parse import quote
 
 from graviton import __version__
-from graviton.audit.model import SCHEMA_VERSION, Finding, Ignore, Location, Report, Verdict
-from graviton.gate.model import Check, rule_title
+from graviton.findings import (
+    EXPIRED_RULE,
+    SCHEMA_VERSION,
+    VERDICT_RULES,
+    Check,
+    CheckKind,
+    Finding,
+    Ignore,
+    Location,
+    Report,
+    Rule,
+    Verdict,
+    rules_of,
+)
 from graviton.report._common import (
     Judged,
     Renderable,
@@ -26,113 +37,24 @@ from graviton.report._common import (
     fix_text,
     ignore_label,
     ignore_pins,
-    iso_utc,
     pin_label,
     target_label,
 )
 from graviton.report.jsondoc import target_doc
+from graviton.timeutil import utc_timestamp
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT = "gravitonFinding/v1"
 
 
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    name: str
-    short: str
-    full: str
-    help: str
-
-
-RULES = {
-    Verdict.BLOCKED: Rule(
-        "GRV001",
-        "NoArm64Install",
-        "No installable file for linux/aarch64",
-        "The pinned release has neither a wheel for the target (architecture, Python, glibc or "
-        "musl) nor an sdist: pip install fails on Graviton.",
-        "Upgrade to the smallest version that ships a compatible wheel (the result names it), "
-        "or ignore the finding with a reason and an expiry date while the package is replaced.",
-    ),
-    Verdict.SOURCE: Rule(
-        "GRV002",
-        "BuildsFromSource",
-        "Builds from the sdist on linux/aarch64",
-        "The pinned release has no compatible wheel, only an sdist: pip builds it on the target, "
-        "which needs a compiler and headers when the project ships compiled code, and slows "
-        "every image build.",
-        "Upgrade to a version with a compatible wheel when one exists, or make sure the image "
-        "has the build toolchain and the build succeeds on arm64.",
-    ),
-    Verdict.UNKNOWN: Rule(
-        "GRV003",
-        "CannotJudge",
-        "Not on any index, or not pinned",
-        "The package or the pinned version was not found on the configured indexes, or the "
-        "requirement is not pinned to one version, so graviton cannot tell whether it installs.",
-        "Pin an exact version, check the name and the --index-url / --extra-index-url settings.",
-    ),
-}
-EXPIRED_RULE = Rule(
-    "GRV004",
-    "ExpiredIgnore",
-    "Ignore entry has expired",
-    "An entry of the ignore list is past its expiry date; expired entries fail the audit so that "
-    "accepted risks are looked at again.",
-    "Fix the package, or renew the entry with a new date and a reason.",
-)
-
-# The gate's other checks: what each rule means and how to fix it, beyond the result's own fix.
-_CHECK_HELP = {
-    "GVD001": (
-        "A stage whose output ends up in the image starts from a base image whose registry "
-        "index has no linux/arm64 variant: the arm64 build fails or pulls an x86 image.",
-        "Pick a multi-arch base image or tag (docker buildx imagetools inspect IMAGE).",
-    ),
-    "GVD002": (
-        "FROM --platform with a constant value pins a stage to one platform while its output "
-        "is copied into every variant of the image.",
-        "Drop --platform, or use --platform=$BUILDPLATFORM for a cross-compiling stage.",
-    ),
-    "GVD003": (
-        "A RUN or ADD step downloads an artefact whose URL names an x86 architecture; the arm64 "
-        "image gets an x86 binary and fails with exec format error.",
-        "Declare ARG TARGETARCH in the stage and use it (or $(uname -m)) in the URL.",
-    ),
-    "GVD004": (
-        "A platform ARG (TARGETARCH, TARGETPLATFORM...) is used in a stage that does not "
-        "declare it, so it expands to an empty string.",
-        "Add ARG TARGETARCH (or the ARG used) after the stage's FROM line.",
-    ),
-    "GVD005": (
-        "curl without --fail saves an HTTP error page (a 404 for a missing arm64 artefact) as "
-        "if it were the file, and the build goes on.",
-        "Use curl -fsSL (or --fail).",
-    ),
-    "GVD006": (
-        "A pip install -r FILE step installs packages that do not install on linux/aarch64.",
-        "Upgrade the packages the result names (graviton audit FILE).",
-    ),
-    "GVI001": (
-        "The image's index lacks a required platform (linux/arm64 for Graviton), or an index "
-        "entry's config says another architecture: ECS tasks on Graviton fail with exec "
-        "format error.",
-        "Rebuild and push the image for every platform (graviton build --push).",
-    ),
-    "GVI002": (
-        "The image reference was not found in its registry, so its platforms cannot be proven.",
-        "Push the image or fix the reference.",
-    ),
-}
-
-
-def check_rule(rule_id: str) -> Rule:
-    """The SARIF rule for a Dockerfile or image rule id."""
-    title = rule_title(rule_id)
-    full, help_text = _CHECK_HELP.get(rule_id, (title, "See the result's message."))
-    name = "".join(word[:1].upper() + word[1:] for word in title.replace("/", " ").split())
-    return Rule(rule_id, name, title[:1].upper() + title[1:], full, help_text)
+def sarif_rule(rule: Rule) -> tuple[str, str, str, str]:
+    """SARIF's name, short description, full description and help of a rule: what the registry
+    says, the title (capitalised, CamelCased for the name) where it says no more."""
+    name = rule.name or "".join(
+        word[:1].upper() + word[1:] for word in rule.title.replace("/", " ").split()
+    )
+    short = rule.title[:1].upper() + rule.title[1:]
+    return name, short, rule.full or rule.title, rule.help or "See the result's message."
 
 
 def information_uri() -> str | None:
@@ -171,12 +93,13 @@ def fingerprint(*parts: str) -> str:
 
 
 def _rule_doc(rule: Rule, level: str) -> dict[str, Any]:
+    name, short, full, help_text = sarif_rule(rule)
     return {
         "id": rule.id,
-        "name": rule.name,
-        "shortDescription": {"text": rule.short},
-        "fullDescription": {"text": rule.full},
-        "help": {"text": rule.help},
+        "name": name,
+        "shortDescription": {"text": short},
+        "fullDescription": {"text": full},
+        "help": {"text": help_text},
         "defaultConfiguration": {"level": level},
         "properties": {"tags": ["graviton", "arm64", "dependencies"]},
     }
@@ -207,7 +130,7 @@ def _message(finding: Finding) -> str:
 
 
 def _result(judged: Judged, finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
-    rule = RULES[finding.verdict]
+    rule = VERDICT_RULES[finding.verdict]
     pin = finding.pin
     result: dict[str, Any] = {
         "ruleId": rule.id,
@@ -275,15 +198,12 @@ def _check_result(judged: Judged, check: Check, rule_index: dict[str, int]) -> d
 def _gate_rules(judged: Judged) -> list[tuple[Rule, str]]:
     """Every Dockerfile and image rule (so a code-scanning UI can close fixed alerts), with the
     default level its severity has against ``fail_on``."""
-    from graviton.gate.model import IMAGE_RULES
-    from graviton.image.dockerfile import RULES as DOCKERFILE_RULES
-
     threshold = judged.report.fail_on.severity
     ranks = {c.rule: c.rank for c in judged.checks}
     out = []
-    for rule_id in (*DOCKERFILE_RULES, *IMAGE_RULES):
-        rank = ranks.get(rule_id, Verdict.BLOCKED.severity)
-        out.append((check_rule(rule_id), "error" if rank >= threshold else "warning"))
+    for rule in (*rules_of(CheckKind.DOCKERFILE), *rules_of(CheckKind.IMAGE)):
+        rank = ranks.get(rule.id, Verdict.BLOCKED.severity)
+        out.append((rule, "error" if rank >= threshold else "warning"))
     return out
 
 
@@ -292,7 +212,7 @@ def document(report: Renderable) -> dict[str, Any]:
     threshold = judged.report.fail_on.severity
     rule_levels = [
         (rule, "error" if verdict.severity >= threshold else "warning")
-        for verdict, rule in RULES.items()
+        for verdict, rule in VERDICT_RULES.items()
     ] + [(EXPIRED_RULE, "error")]
     if judged.gate is not None:
         rule_levels += _gate_rules(judged)
@@ -308,9 +228,9 @@ def document(report: Renderable) -> dict[str, Any]:
     if uri:
         driver["informationUri"] = uri
     audit = judged.report
-    results = [_result(judged, f, rule_index) for f in judged.findings if f.verdict in RULES] + [
-        _expired_result(audit, i, rule_index) for i in audit.expired_ignores
-    ]
+    results = [
+        _result(judged, f, rule_index) for f in judged.findings if f.verdict in VERDICT_RULES
+    ] + [_expired_result(audit, i, rule_index) for i in audit.expired_ignores]
     results += [_check_result(judged, c, rule_index) for c in judged.checks]
     run: dict[str, Any] = {
         "tool": {"driver": driver},
@@ -318,7 +238,7 @@ def document(report: Renderable) -> dict[str, Any]:
             {
                 "executionSuccessful": True,
                 "exitCode": judged.source.exit_code,
-                "endTimeUtc": iso_utc(audit.generated),
+                "endTimeUtc": utc_timestamp(audit.generated),
             }
         ],
         "columnKind": "unicodeCodePoints",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from io import StringIO
 
-from graviton.audit.model import Finding, Verdict
+from graviton.findings import Finding, Verdict
 from graviton.report._common import (
     Judged,
     Renderable,
@@ -15,10 +15,10 @@ from graviton.report._common import (
     fix_cell,
     ignored_text,
     image_status,
-    one_line,
     pin_url,
     severity_word,
     summary_line,
+    text_line,
     x86_note,
 )
 
@@ -40,9 +40,9 @@ def _version(finding: Finding) -> str:
 
 
 def _reason(finding: Finding) -> str:
-    parts = [one_line(finding.reason)]
+    parts = [text_line(finding.reason)]
     if finding.verdict is Verdict.SKIPPED and finding.pin.marker:
-        parts.append(f"marker: {one_line(finding.pin.marker)}")
+        parts.append(f"marker: {text_line(finding.pin.marker)}")
     if finding.ignored is not None:
         parts.append(ignored_text(finding.ignored))
     return "\n".join(parts)
@@ -89,14 +89,14 @@ def render(report: Renderable, *, color: bool = False, width: int | None = None)
         for c in judged.checks:
             fails = judged.check_fails(c)
             severity = severity_word(c) + (" (ignored)" if c.ignored is not None else "")
-            finding = one_line(c.message)
+            finding = text_line(c.message)
             if c.ignored is not None:
                 finding += "\n" + ignored_text(c.ignored)
             checks.add_row(
                 Text(check_title(c)),
                 Text(severity, style="bold red" if fails else "yellow" if not c.ignored else "dim"),
                 Text(finding),
-                Text(one_line(c.fix or "")),
+                Text(text_line(c.fix or "")),
                 Text(check_where(c)),
             )
         console.print(checks)

@@ -11,8 +11,7 @@ image registry.example.com/api:1  fails: ... lacks linux/arm64 (has linux/amd64)
 
 from __future__ import annotations
 
-from graviton.audit.model import Finding, Verdict
-from graviton.gate.model import Check
+from graviton.findings import Check, Finding, Verdict
 from graviton.report._common import (
     Judged,
     Renderable,
@@ -23,10 +22,10 @@ from graviton.report._common import (
     fix_cell,
     ignored_text,
     image_status,
-    one_line,
     pin_label,
     severity_word,
     summary_line,
+    text_line,
     x86_note,
 )
 
@@ -36,13 +35,13 @@ def line(finding: Finding) -> str:
         pin_label(finding.pin),
         f"py{finding.target.python_str}",
         finding.verdict.value,
-        one_line(finding.reason),
+        text_line(finding.reason),
     ]
     fix = fix_cell(finding)
     if fix:
         fields.append(f"fix: {fix}")
     if finding.verdict is Verdict.SKIPPED and finding.pin.marker:
-        fields.append(f"marker: {one_line(finding.pin.marker)}")
+        fields.append(f"marker: {text_line(finding.pin.marker)}")
     fields.append(str(finding.pin.location))
     if finding.ignored is not None:
         fields.append(ignored_text(finding.ignored))

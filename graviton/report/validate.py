@@ -11,51 +11,26 @@ from typing import Any
 
 from graviton import __version__
 from graviton.errors import UsageError, one_line
+from graviton.findings import RULES as FINDING_RULES
+from graviton.findings import Rule
+from graviton.report._common import FORMATS as ALL_FORMATS
 from graviton.report.github import command as gh_command
 from graviton.report.junit import clean
 from graviton.report.markdown import escape
 from graviton.report.sarif import SARIF_SCHEMA, fingerprint, information_uri
+from graviton.timeutil import utc_timestamp
 from graviton.validate.model import SCHEMA_VERSION, DistributionResult, Report, Status
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown", "github")
+FORMATS = tuple(f for f in ALL_FORMATS if f != "table")  # a validate report has no table
 SCHEMA_FILE = "validate.schema.json"
 
-# SARIF rule per failing status: id, name, what it means, how to fix it
-RULES: dict[Status, tuple[str, str, str, str]] = {
-    Status.CRASHED: (
-        "GVV001",
-        "CrashedOnTargetCpu",
-        "Importing the module killed the interpreter with a signal under the target CPU model; "
-        "SIGILL means native code uses instructions the Graviton generation lacks (SVE on "
-        "Graviton2, SVE2 on Graviton3).",
-        "Install a build for the oldest Graviton generation you run on (e.g. -march=armv8.2-a "
-        "for Graviton2), or move the service to newer instances only.",
-    ),
-    Status.FOREIGN_BINARY: (
-        "GVV002",
-        "ForeignBinary",
-        "The distribution installed an ELF object for another architecture (x86-64) into the "
-        "arm64 image: it fails with 'exec format error' when used.",
-        "Use a release that ships an aarch64 binary, or install the binary for aarch64 yourself.",
-    ),
-    Status.IMPORT_ERROR: (
-        "GVV003",
-        "ImportError",
-        "A top-level module of the distribution raised while being imported on arm64.",
-        "Read the message: a missing shared library, a wheel for another platform, a bug.",
-    ),
-    Status.TIMEOUT: (
-        "GVV004",
-        "Timeout",
-        "The import (or the --run command) did not finish in time under emulation.",
-        "Raise --import-timeout/--timeout, or look for an import that hangs on arm64.",
-    ),
-    Status.FAILED: (
-        "GVV005",
-        "RunFailed",
-        "The --run command exited non-zero on arm64.",
-        "Read the output tail in the result.",
-    ),
+# The rule (graviton.findings.RULES) of each failing status, in SARIF's rule order.
+RULES: dict[Status, Rule] = {
+    Status.CRASHED: FINDING_RULES["GVV001"],
+    Status.FOREIGN_BINARY: FINDING_RULES["GVV002"],
+    Status.IMPORT_ERROR: FINDING_RULES["GVV003"],
+    Status.TIMEOUT: FINDING_RULES["GVV004"],
+    Status.FAILED: FINDING_RULES["GVV005"],
 }
 
 
@@ -116,7 +91,7 @@ def document(report: Report) -> dict[str, Any]:
     run = report.run
     return {
         "schema": SCHEMA_VERSION,
-        "generated": report.generated.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "generated": utc_timestamp(report.generated),
         "image": report.image,
         "ref": report.ref,
         "platform": report.platform,
@@ -203,14 +178,14 @@ def _problems(report: Report) -> list[tuple[Status, str, str, str]]:
 def sarif(report: Report) -> str:
     rules = [
         {
-            "id": rid,
-            "name": name,
+            "id": rule.id,
+            "name": rule.name,
             "shortDescription": {"text": status.value},
-            "fullDescription": {"text": full},
-            "help": {"text": fix},
+            "fullDescription": {"text": rule.full},
+            "help": {"text": rule.help},
             "defaultConfiguration": {"level": "error"},
         }
-        for status, (rid, name, full, fix) in RULES.items()
+        for status, rule in RULES.items()
     ]
     index = {status: i for i, status in enumerate(RULES)}
     results = []
@@ -221,13 +196,13 @@ def sarif(report: Report) -> str:
         }
         results.append(
             {
-                "ruleId": RULES[status][0],
+                "ruleId": RULES[status].id,
                 "ruleIndex": index[status],
                 "level": "error",
                 "message": {"text": f"{message} ({report.ref} on {cpu_label(report)})"},
                 "locations": [location],
                 "partialFingerprints": {
-                    "gravitonValidate/v1": fingerprint(RULES[status][0], report.image, subject)
+                    "gravitonValidate/v1": fingerprint(RULES[status].id, report.image, subject)
                 },
             }
         )

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from graviton.timeutil import utc_iso
+from graviton.timeutil import utc_timestamp
 
 
 class NoData(StrEnum):
@@ -130,7 +130,7 @@ def judge_bake(
         reading = alarm_states[name]
         if not hidden_change(reading, progress.seen.get(name), since):
             continue
-        at = utc_iso(reading.updated) if reading.updated is not None else "?"
+        at = utc_timestamp(reading.updated) if reading.updated is not None else "?"
         if reading.history is None:
             return done(
                 BakeOutcome.FAIL,

@@ -12,7 +12,7 @@ from graviton.rollout.ecs import (
 )
 from graviton.rollout.events import weights
 from graviton.rollout.plan import arm_percent, intended_split, strategy_for
-from graviton.rollout.preflight import Target
+from graviton.rollout.preflight import ShiftTarget
 from graviton.rollout.session import Session
 from graviton.rollout.state import Phase, RolloutState, config_of
 
@@ -26,7 +26,7 @@ class Sent:
     deployment: str | None
 
 
-def send(session: Session, target: Target, state: RolloutState) -> Sent:
+def send(session: Session, target: ShiftTarget, state: RolloutState) -> Sent:
     """Make the service's weights ``state.current``: UpdateService with forceNewDeployment and
     the merged deployment configuration, unless the service already has them."""
     ecs, name = session.clients.ecs, target.service.name
@@ -42,7 +42,7 @@ def send(session: Session, target: Target, state: RolloutState) -> Sent:
     return Sent(view, view.primary.id if view.primary else None)
 
 
-def announce(session: Session, target: Target, state: RolloutState, sent: Sent) -> None:
+def announce(session: Session, target: ShiftTarget, state: RolloutState, sent: Sent) -> None:
     if state.phase is Phase.DEPLOYING:
         primary = sent.view.primary
         session.emit(
@@ -64,7 +64,7 @@ class Settled:
 
 
 def wait_settled(
-    session: Session, target: Target, state: RolloutState, deployment: str | None
+    session: Session, target: ShiftTarget, state: RolloutState, deployment: str | None
 ) -> Settled:
     ecs, name, timing, clock = (
         session.clients.ecs,
@@ -111,7 +111,7 @@ def wait_settled(
 
 
 def report_split(
-    session: Session, target: Target, state: RolloutState, view: ServiceView | None = None
+    session: Session, target: ShiftTarget, state: RolloutState, view: ServiceView | None = None
 ) -> tuple[dict[str, int], TaskCounts]:
     """Emit the intended split of ``state.current`` beside the tasks really running (per
     provider, and per CPU architecture of their container instances); return both."""

@@ -14,7 +14,7 @@ from graviton.rollout.bake import BakeOutcome
 from graviton.rollout.deploy import Sent, announce, report_split, send, wait_settled
 from graviton.rollout.events import weights
 from graviton.rollout.plan import plan_steps
-from graviton.rollout.preflight import Target
+from graviton.rollout.preflight import ShiftTarget
 from graviton.rollout.request import EXIT_OK, EXIT_ROLLED_BACK, RollbackTo, new_run_id
 from graviton.rollout.session import Session
 from graviton.rollout.state import Phase, RolloutState, config_json, config_of
@@ -27,7 +27,7 @@ def _aws_errors() -> tuple[type[BaseException], ...]:
     return (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
 
 
-def drive(session: Session, target: Target) -> int:
+def drive(session: Session, target: ShiftTarget) -> int:
     req, name = session.req, target.service.name
     recorded = target.recorded
     requested: tuple[int, ...] | None = None
@@ -85,7 +85,7 @@ def drive(session: Session, target: Target) -> int:
     return _loop(session, target, state, resumed_bake)
 
 
-def _loop(session: Session, target: Target, state: RolloutState, resumed_bake: bool) -> int:
+def _loop(session: Session, target: ShiftTarget, state: RolloutState, resumed_bake: bool) -> int:
     name, req = target.service.name, session.req
     once_done = False
     while True:
@@ -142,7 +142,9 @@ def _loop(session: Session, target: Target, state: RolloutState, resumed_bake: b
     return EXIT_OK
 
 
-def _deployed(session: Session, target: Target, state: RolloutState, sent: Sent) -> RolloutState:
+def _deployed(
+    session: Session, target: ShiftTarget, state: RolloutState, sent: Sent
+) -> RolloutState:
     announce(session, target, state, sent)
     try:
         settled = wait_settled(session, target, state, sent.deployment)
@@ -156,7 +158,7 @@ def _deployed(session: Session, target: Target, state: RolloutState, sent: Sent)
     return state
 
 
-def _emergency_rollback(session: Session, target: Target, state: RolloutState) -> None:
+def _emergency_rollback(session: Session, target: ShiftTarget, state: RolloutState) -> None:
     """AWS failed mid-step (after retries): what was not proven is not kept. The rollback
     weights go out first, then the state, best-effort; the error is then raised (exit 3)."""
     if state.phase not in (Phase.DEPLOYING, Phase.BAKING):
@@ -173,7 +175,7 @@ def _rollback_target(session: Session, state: RolloutState) -> int:
     return 0 if session.req.rollback_to is RollbackTo.X86 else state.last_good
 
 
-def announce_rollback(session: Session, target: Target, state: RolloutState) -> None:
+def announce_rollback(session: Session, target: ShiftTarget, state: RolloutState) -> None:
     session.emit(
         "rollback",
         target.service.name,
@@ -183,7 +185,7 @@ def announce_rollback(session: Session, target: Target, state: RolloutState) -> 
     )
 
 
-def fail(session: Session, target: Target, state: RolloutState, reason: str) -> RolloutState:
+def fail(session: Session, target: ShiftTarget, state: RolloutState, reason: str) -> RolloutState:
     """The step failed: the state to roll back to (nothing written yet: the rollback's weights
     go out first, in :func:`roll_back`)."""
     state = sm.fail(state, reason, _rollback_target(session, state), session.clock.iso())
@@ -192,7 +194,7 @@ def fail(session: Session, target: Target, state: RolloutState, reason: str) -> 
 
 
 def roll_back(
-    session: Session, target: Target, state: RolloutState, failed_label: str | None = None
+    session: Session, target: ShiftTarget, state: RolloutState, failed_label: str | None = None
 ) -> int:
     """Send the rollback weights FIRST, then record (best-effort), wait, record rolled back,
     restore the service's own deployment configuration. Exit 1 (rolled back)."""
@@ -221,7 +223,7 @@ def roll_back(
     return EXIT_ROLLED_BACK if failed_label is None or settled.failure else EXIT_OK
 
 
-def restore_config(session: Session, target: Target, state: RolloutState) -> None:
+def restore_config(session: Session, target: ShiftTarget, state: RolloutState) -> None:
     """Put the service's own deployment configuration back, exactly as it was before the run."""
     own = config_of(state)
     if own is None:

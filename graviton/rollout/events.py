@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TextIO
 
 from graviton.rollout.plan import format_strategy, strategy_from_api
-from graviton.timeutil import utc_iso
+from graviton.timeutil import utc_timestamp
 
 # kind -> its fields (documented in the README)
 KINDS: dict[str, tuple[str, ...]] = {
@@ -66,7 +66,7 @@ class Event:
     kind: str
     service: str | None
     data: Mapping[str, Any] = field(default_factory=dict)
-    time: str = field(default_factory=utc_iso)
+    time: str = field(default_factory=utc_timestamp)
 
     def to_json(self) -> dict[str, Any]:
         return {"event": self.kind, "time": self.time, "service": self.service, **self.data}

@@ -11,13 +11,13 @@ from graviton.errors import PreflightError
 from graviton.rollout import machine as sm
 from graviton.rollout.deploy import wait_settled
 from graviton.rollout.plan import finalized_strategy
-from graviton.rollout.preflight import Target
+from graviton.rollout.preflight import ShiftTarget
 from graviton.rollout.request import EXIT_OK
 from graviton.rollout.session import Session
 from graviton.rollout.state import Phase
 
 
-def decommission_x86(session: Session, target: Target, *, dry_run: bool) -> bool:
+def decommission_x86(session: Session, target: ShiftTarget, *, dry_run: bool) -> bool:
     """Decommission the x86 provider (``dry_run``: only check that nothing else uses it, which
     raises ``DecommissionRefused``, exit 2). True when the group was scaled in."""
     clients = session.clients
@@ -36,7 +36,7 @@ def decommission_x86(session: Session, target: Target, *, dry_run: bool) -> bool
     return not dry_run
 
 
-def finalize(session: Session, target: Target) -> int:
+def finalize(session: Session, target: ShiftTarget) -> int:
     name, recorded = target.service.name, target.recorded
     if target.percent != 100 or (
         recorded is not None and recorded.phase not in (Phase.DONE, Phase.FINALIZED)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graviton.errors import Locked, PreflightError
-from graviton.timeutil import utc_iso as iso
+from graviton.timeutil import utc_timestamp as iso
 
 DEFAULT_TTL = 60.0
 

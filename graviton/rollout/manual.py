@@ -9,7 +9,7 @@ from graviton.rollout import machine as sm
 from graviton.rollout.drive import roll_back
 from graviton.rollout.events import weights
 from graviton.rollout.plan import arm_percent
-from graviton.rollout.preflight import Target
+from graviton.rollout.preflight import ShiftTarget
 from graviton.rollout.request import RollbackTo
 from graviton.rollout.session import Session
 
@@ -27,7 +27,7 @@ def manual_rollback(session: Session, service: str, to: RollbackTo, who: str) ->
         recorded = sm.new_run("manual", (), 0, req.x86, req.arm, session.clock.iso())
         recorded = recorded.with_(current=arm_percent(view.strategy, req.x86, req.arm) or 0)
     percent = 0 if to is RollbackTo.X86 else recorded.last_good
-    target = Target(
+    target = ShiftTarget(
         req.cluster,
         view,
         recorded.x86,

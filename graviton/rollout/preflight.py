@@ -9,7 +9,7 @@ from typing import Any
 from graviton.aws.fleet import group_name_of
 from graviton.checks.alarms import check_alarms
 from graviton.checks.ecs import (
-    Check,
+    PreflightCheck,
     ProviderInfo,
     check_arm_capacity,
     check_providers,
@@ -26,6 +26,7 @@ from graviton.rollout.alarms import Alarms
 from graviton.rollout.ecs import AutoScaling, Ecs, ServiceView
 from graviton.rollout.plan import arm_percent, intended_split, strategy_for
 from graviton.rollout.state import RolloutState, config_json, decode, tags_needed, user_tags
+from graviton.unreachable import unreachable
 
 
 class Clients:
@@ -55,7 +56,7 @@ class Clients:
 
 
 @dataclass(frozen=True)
-class Target:
+class ShiftTarget:
     """A service that passed preflight."""
 
     cluster: str
@@ -65,11 +66,11 @@ class Target:
     x86_asg: str | None
     alarms: tuple[str, ...]
     percent: int  # current ARM share
-    checks: tuple[Check, ...]
+    checks: tuple[PreflightCheck, ...]
     recorded: RolloutState | None = None  # the run recorded on the service (its tags)
     tags: Mapping[str, str] = field(default_factory=dict)  # the service's tags, as read
 
-    def with_(self, **changes: Any) -> Target:
+    def with_(self, **changes: Any) -> ShiftTarget:
         return replace(self, **changes)
 
 
@@ -103,7 +104,7 @@ def _arm_capacity_check(
     info: ProviderInfo,
     task_definition: Mapping[str, Any],
     arm_tasks: int,
-) -> list[Check]:
+) -> list[PreflightCheck]:
     """Can the ARM group hold the tasks the last step puts on it?"""
     if info.managed_scaling or info.asg is None:
         return check_arm_capacity(info, arm_tasks, None, None, {})
@@ -124,7 +125,7 @@ def _arm_capacity_check(
 
 def image_checks(
     clients: Clients, task_definition: dict[str, Any], strict_images: bool = False
-) -> list[Check]:
+) -> list[PreflightCheck]:
     """Every container image must hold linux/amd64 and linux/arm64. An image whose registry
     does not answer from here is reported unverified (a warning), unless ``strict_images``:
     then it is an error (exit 3). Missing platforms and missing images always fail."""
@@ -140,16 +141,17 @@ def image_checks(
             if strict_images:
                 raise
             detail = f"{image}: UNVERIFIED, {exc}; prove it where the registry answers: "
-            out.append(Check(name, True, detail + f"graviton verify {image}", warning=True))
+            out.append(
+                PreflightCheck(name, True, detail + f"graviton verify {image}", warning=True)
+            )
             continue
         except Exception as exc:
-            module = type(exc).__module__.split(".")[0]
             code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-            if module in ("botocore", "requests", "urllib3") and code is None:
+            if unreachable(exc) and code is None:
                 raise  # could not reach the registry: an error (exit 3), not a verdict
-            out.append(Check(name, False, f"{image}: {code or type(exc).__name__}: {exc}"))
+            out.append(PreflightCheck(name, False, f"{image}: {code or type(exc).__name__}: {exc}"))
             continue
-        out.append(Check(name, result.ok, result.summary()))
+        out.append(PreflightCheck(name, result.ok, result.summary()))
     return out
 
 
@@ -162,15 +164,15 @@ def preflight(
     arm: str | None,
     alarms: Sequence[str],
     on_insufficient_data: str,
-    emit: Callable[[Check], None] = lambda c: None,
+    emit: Callable[[PreflightCheck], None] = lambda c: None,
     strict_images: bool = False,
     to: int = 100,
-) -> Target:
+) -> ShiftTarget:
     """Run every check (reads only); raise :class:`PreflightError` with the first failure's
     one-line reason. Each check is passed to ``emit`` as it is made."""
-    checks: list[Check] = []
+    checks: list[PreflightCheck] = []
 
-    def add(new: Sequence[Check]) -> None:
+    def add(new: Sequence[PreflightCheck]) -> None:
         for c in new:
             checks.append(c)
             emit(c)
@@ -194,7 +196,7 @@ def preflight(
             [i for i in infos if i.name in associated], [i.provider for i in service.strategy]
         )
         if isinstance(found, str):
-            add([Check("providers", False, found)])
+            add([PreflightCheck("providers", False, found)])
             stop_if_failed()
         else:
             x86, arm = x86 or found[0], arm or found[1]
@@ -228,10 +230,10 @@ def preflight(
     add(check_alarms(watched, states, on_insufficient_data, resuming=resuming))
     percent = arm_percent(service.strategy, x86, arm)
     if percent is None:
-        add([Check("weights", False, "neither provider carries weight in the strategy")])
+        add([PreflightCheck("weights", False, "neither provider carries weight in the strategy")])
     stop_if_failed()
     assert percent is not None
     x86_asg = next(i.asg for i in infos if i.name == x86)
-    return Target(
+    return ShiftTarget(
         cluster_name, service, x86, arm, x86_asg, watched, percent, tuple(checks), recorded, tags
     )

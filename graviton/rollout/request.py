@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from graviton.rollout.bake import NoData
 from graviton.rollout.plan import Timing
-from graviton.timeutil import utc_iso
+from graviton.timeutil import utc_timestamp
 
 
 class RollbackTo(StrEnum):
@@ -49,12 +49,12 @@ class Clock:
     jitter: Callable[[], float] = random.random
 
     def iso(self) -> str:
-        return utc_iso(self.wall())
+        return utc_timestamp(self.wall())
 
 
 EXIT_OK, EXIT_ROLLED_BACK = 0, 1
 
 
 def new_run_id(clock: Clock) -> str:
-    stamp = utc_iso(clock.wall()).replace("-", "").replace(":", "").rstrip("Z")
+    stamp = utc_timestamp(clock.wall()).replace("-", "").replace(":", "").rstrip("Z")
     return f"r{stamp}-{secrets.token_hex(2)}"

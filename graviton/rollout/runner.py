@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 
-from graviton.checks.ecs import Check
+from graviton.checks.ecs import PreflightCheck
 from graviton.errors import UsageError
 from graviton.rollout.drive import drive
 from graviton.rollout.events import Sink
@@ -18,7 +18,7 @@ from graviton.rollout.finalize import finalize
 from graviton.rollout.lock import Lease
 from graviton.rollout.manual import manual_rollback
 from graviton.rollout.plan import arm_percent, plan_steps
-from graviton.rollout.preflight import Clients, Target, preflight
+from graviton.rollout.preflight import Clients, ShiftTarget, preflight
 from graviton.rollout.request import EXIT_OK, Clock, RollbackTo, ShiftRequest
 from graviton.rollout.session import Session
 from graviton.rollout.state import Phase
@@ -72,11 +72,11 @@ def run(session: Session) -> int:
     return EXIT_OK
 
 
-def _check_reporter(session: Session, service: str) -> Callable[[Check], None]:
+def _check_reporter(session: Session, service: str) -> Callable[[PreflightCheck], None]:
     return lambda check: session.emit("check", service, **check.to_json())
 
 
-def _reread(session: Session, target: Target) -> Target:
+def _reread(session: Session, target: ShiftTarget) -> ShiftTarget:
     """The service and its recorded run as they are now, under the lease: preflight ran
     before it, and another controller may have moved the service meanwhile."""
     from graviton.errors import PreflightError
@@ -91,7 +91,7 @@ def _reread(session: Session, target: Target) -> Target:
     return target.with_(service=view, recorded=recorded, percent=percent)
 
 
-def _plan(req: ShiftRequest, target: Target) -> tuple[tuple[int, ...], int, str]:
+def _plan(req: ShiftRequest, target: ShiftTarget) -> tuple[tuple[int, ...], int, str]:
     """(steps, start, run id) shown by the plan event: the recorded run's when it will be
     resumed, else a new one."""
     if req.finalize:
@@ -107,7 +107,7 @@ def _plan(req: ShiftRequest, target: Target) -> tuple[tuple[int, ...], int, str]
     return plan_steps(target.percent, req.step, req.to), target.percent, "new"
 
 
-def _lock(session: Session, stack: ExitStack, targets: Sequence[Target]) -> None:
+def _lock(session: Session, stack: ExitStack, targets: Sequence[ShiftTarget]) -> None:
     req = session.req
     if not req.lock_table:
         return

@@ -10,10 +10,10 @@ from graviton.errors import one_line
 from graviton.rollout.bake import NoData, Seen
 from graviton.rollout.events import Event, Sink
 from graviton.rollout.lock import Lease
-from graviton.rollout.preflight import Clients, Target
+from graviton.rollout.preflight import Clients, ShiftTarget
 from graviton.rollout.request import Clock, ShiftRequest
 from graviton.rollout.state import Phase, RolloutState, StateError, decode, encode, stale_keys
-from graviton.timeutil import utc_iso
+from graviton.timeutil import utc_timestamp
 
 EXPECT_GRACE_S = 60.0
 
@@ -55,9 +55,9 @@ class Session:
             wait = t.bake + (
                 t.deploy_timeout if self.req.on_insufficient_data is NoData.WAIT else 0
             )
-        return utc_iso(self.clock.wall() + wait + 2 * t.poll + EXPECT_GRACE_S)
+        return utc_timestamp(self.clock.wall() + wait + 2 * t.poll + EXPECT_GRACE_S)
 
-    def save(self, target: Target, state: RolloutState) -> RolloutState:
+    def save(self, target: ShiftTarget, state: RolloutState) -> RolloutState:
         """Write ``state`` to the service's tags (and drop our keys it no longer has)."""
         state = state.with_(expect=self.expect_by(state))
         arn, ecs = target.service.arn, self.clients.ecs
@@ -71,7 +71,7 @@ class Session:
         self._tags[arn] = {**{k: v for k, v in old.items() if k not in stale}, **tags}
         return state
 
-    def save_best_effort(self, target: Target, state: RolloutState) -> RolloutState:
+    def save_best_effort(self, target: ShiftTarget, state: RolloutState) -> RolloutState:
         """:meth:`save`, but a failure is reported, not raised: used after a rollback went out,
         which must never depend on the bookkeeping. The next run repairs the state."""
         import botocore.exceptions

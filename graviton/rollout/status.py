@@ -12,7 +12,7 @@ from graviton.rollout.lock import Lease
 from graviton.rollout.plan import arm_percent, format_strategy
 from graviton.rollout.preflight import Clients
 from graviton.rollout.state import decode
-from graviton.timeutil import parse_iso, utc_iso
+from graviton.timeutil import parse_iso, utc_timestamp
 
 
 def controller(
@@ -27,14 +27,14 @@ def controller(
             "running": False,
             "lease": "expired",
             "owner": held.owner,
-            "expired": utc_iso(held.expires),
+            "expired": utc_timestamp(held.expires),
             "table": table,
         }
     return {
         "running": True,
         "lease": "held",
         "owner": held.owner,
-        "until": utc_iso(held.expires),
+        "until": utc_timestamp(held.expires),
         "table": table,
     }
 

@@ -14,7 +14,7 @@ from graviton.rollout.bake import (
     judge_bake,
 )
 from graviton.rollout.plan import arm_percent
-from graviton.rollout.preflight import Target
+from graviton.rollout.preflight import ShiftTarget
 from graviton.rollout.session import Session
 from graviton.rollout.state import Phase, RolloutState
 from graviton.timeutil import parse_iso
@@ -27,7 +27,7 @@ class BakeResult:
 
 
 def _taken_over(
-    session: Session, target: Target, state: RolloutState
+    session: Session, target: ShiftTarget, state: RolloutState
 ) -> tuple[str | None, str | None]:
     """(takeover reason, failure reason) when the step's deployment is no longer the primary
     one: `graviton rollback` (or someone) took over, or ECS replaced it (its own rollback)."""
@@ -55,7 +55,7 @@ def _taken_over(
 
 
 def bake(
-    session: Session, target: Target, state: RolloutState, resumed: bool = False
+    session: Session, target: ShiftTarget, state: RolloutState, resumed: bool = False
 ) -> BakeResult:
     """Watch the alarms for the bake time. A resumed bake starts again from zero, and judges
     every alarm change since the step began baking (while no controller watched)."""

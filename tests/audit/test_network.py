@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from pip_baseline import pip_answers  # noqa: E402
 
-from graviton.audit.model import Target  # noqa: E402
+from graviton.findings import Target  # noqa: E402
 
 PYPI = "https://pypi.org/simple/"
 

@@ -4,9 +4,9 @@ import pytest
 from packaging.tags import Tag
 from packaging.utils import parse_wheel_filename
 
-from graviton.audit.model import Target
 from graviton.audit.platforms import TagSet, libc_requirement, platform_tags, preset
 from graviton.errors import UsageError
+from graviton.findings import Target
 
 
 def accepts(target: Target, filename: str) -> bool:

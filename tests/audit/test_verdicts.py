@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from graviton.audit.index import DistFile, Project, group_files, parse_json_page
-from graviton.audit.model import Finding, Location, Pin, Target, Verdict
 from graviton.audit.platforms import TagSet
 from graviton.audit.verdicts import judge, marker_skip_reason
+from graviton.findings import Finding, Location, Pin, Target, Verdict
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "index"
 PY311_228 = Target(python=(3, 11), libc_version=(2, 28))

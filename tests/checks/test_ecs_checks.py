@@ -14,48 +14,7 @@ from graviton.checks.ecs import (
     constraint_excludes_arm,
     container_images,
     discover_providers,
-    is_graviton,
 )
-
-
-@pytest.mark.parametrize(
-    "t",
-    [
-        "m6g.large",
-        "r6g.xlarge",
-        "c6g.2xlarge",
-        "m6gd.large",
-        "c6gn.large",
-        "r7g.large",
-        "m7gd.large",
-        "c8g.large",
-        "t4g.micro",
-        "x2gd.large",
-        "im4gn.large",
-        "a1.large",
-    ],
-)
-def test_graviton_types(t: str) -> None:
-    assert is_graviton(t)
-
-
-@pytest.mark.parametrize(
-    "t",
-    [
-        "m6i.large",
-        "r6i.large",
-        "m7i.large",
-        "m7a.large",
-        "g4dn.xlarge",
-        "c5n.large",
-        "t3.micro",
-        "m7i-flex.large",
-        "x2iedn.xlarge",
-        "p4d.24xlarge",
-    ],
-)
-def test_x86_types(t: str) -> None:
-    assert not is_graviton(t)
 
 
 def info(name: str, *types: str, status: str = "ACTIVE") -> ProviderInfo:

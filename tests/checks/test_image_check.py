@@ -15,7 +15,7 @@ from graviton.oci.manifest import (
     DOCKER_LIST,
     OCI_INDEX,
     OCI_MANIFEST,
-    Manifest,
+    OciManifest,
     PlatformEntry,
     config_platform,
     platforms_in,
@@ -33,7 +33,7 @@ ATTESTATION = {"vnd.docker.reference.type": "attestation-manifest"}
 
 
 def test_attestation_children_are_not_platforms() -> None:
-    manifest = Manifest(
+    manifest = OciManifest(
         OCI_INDEX,
         {
             "manifests": [
@@ -53,7 +53,7 @@ def test_attestation_children_are_not_platforms() -> None:
 
 def test_annotation_alone_marks_an_attestation() -> None:
     # an attestation with a real-looking platform is still an attestation
-    manifest = Manifest(
+    manifest = OciManifest(
         DOCKER_LIST,
         {
             "manifests": [
@@ -66,7 +66,7 @@ def test_annotation_alone_marks_an_attestation() -> None:
 
 
 def test_arm64_variant_and_aliases() -> None:
-    manifest = Manifest(
+    manifest = OciManifest(
         OCI_INDEX,
         {
             "manifests": [
@@ -83,7 +83,7 @@ def test_arm64_variant_and_aliases() -> None:
 
 
 def test_single_manifest_proves_only_its_config_platform() -> None:
-    single = Manifest(OCI_MANIFEST, {"config": {"digest": "sha256:c"}}, "sha256:m")
+    single = OciManifest(OCI_MANIFEST, {"config": {"digest": "sha256:c"}}, "sha256:m")
     assert judge("r/x:1", single).missing == ("linux/amd64", "linux/arm64")
     check = judge("r/x:1", single, single_platform="linux/arm64")
     assert not check.is_index and check.missing == ("linux/amd64",)

@@ -7,25 +7,26 @@ from pathlib import Path
 
 import pytest
 
-from graviton.audit.model import Ignore, Location, Report, Target, Verdict
 from graviton.checks.image import ImageCheck
-from graviton.gate import discover
-from graviton.gate.model import (
+from graviton.findings import (
     Check,
-    CheckKind,
     GateReport,
+    Ignore,
     ImageResult,
-    apply_check_ignores,
-    image_check,
+    Report,
+    Severity,
+    Target,
+    Verdict,
 )
-from graviton.image.model import Severity
+from graviton.gate import discover
+from graviton.gate.model import apply_check_ignores, image_check
 from graviton.oci.manifest import PlatformEntry
 
 TODAY = dt.date(2026, 11, 27)
 
 
 def check(rule: str, severity: Severity, subject: str = "Dockerfile") -> Check:
-    return Check(CheckKind.DOCKERFILE, rule, severity, "msg", subject, Location(subject, 3))
+    return Check(rule, severity, "msg", subject, 3)
 
 
 def gate(fail_on: Verdict, *checks: Check) -> GateReport:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from graviton.checks import dockerfile as df
 from graviton.checks.image import judge
-from graviton.image import dockerfile as df
-from graviton.oci.manifest import Manifest
+from graviton.image.context import pip_requirements
+from graviton.oci.manifest import OciManifest
 
 
 def rules(findings: list[df.Finding]) -> list[tuple[str, int | None]]:
@@ -189,7 +190,7 @@ def test_base_images_checked_only_where_they_reach_the_image() -> None:
     images = df.external_images(parsed, df.reachable(parsed))
     assert images == [("registry.example.com/tools", 2), ("registry.example.com/extra:1", 8)]
 
-    def index(*platforms: str) -> Manifest:
+    def index(*platforms: str) -> OciManifest:
         children = [
             {
                 "digest": f"sha256:{i}",
@@ -197,7 +198,7 @@ def test_base_images_checked_only_where_they_reach_the_image() -> None:
             }
             for i, p in enumerate(platforms)
         ]
-        return Manifest("application/vnd.oci.image.index.v1+json", {"manifests": children})
+        return OciManifest("application/vnd.oci.image.index.v1+json", {"manifests": children})
 
     registry = {
         "registry.example.com/tools": index("linux/amd64", "unknown/unknown"),
@@ -219,7 +220,7 @@ def test_pip_requirements_found_in_context(tmp_path: Path) -> None:
         "RUN pip install --no-cache-dir -r /app/requirements.txt && pip install -r missing.txt\n"
     )
     parsed = df.parse(text)
-    uses = df.pip_requirements(parsed, tmp_path, df.reachable(parsed))
+    uses = pip_requirements(parsed, tmp_path, df.reachable(parsed))
     assert [(u.requirements.name, u.line, u.base) for u in uses] == [
         ("requirements.txt", 4, "python:3.12-slim")
     ]

@@ -172,7 +172,7 @@ def test_load_images_from_pyproject(tmp_path: Path) -> None:
     assert worker.context == str(tmp_path.resolve()) and worker.platforms == ("linux/arm64",)
     assert load_images(project, ("linux/amd64",))[1].platforms == ("linux/amd64",)
     project.write_text('[tool.graviton.images.x]\ntags = ["a"]\nbogus = 1\n')
-    with pytest.raises(InputError, match="unknown keys bogus"):
+    with pytest.raises(InputError, match="unknown key 'bogus'"):
         load_images(project, None)
     project.write_text("[tool.other]\n")
     with pytest.raises(InputError, match=r"no \[tool\.graviton\.images"):

@@ -13,7 +13,7 @@ import pytest
 
 from graviton.checks.image import ImageCheck, judge
 from graviton.image.run import DockerfileInput, dockerfile_findings
-from graviton.oci.manifest import Manifest
+from graviton.oci.manifest import OciManifest
 
 PEP691 = "application/vnd.pypi.simple.v1+json"
 
@@ -107,5 +107,5 @@ def _multiarch(image: str) -> ImageCheck:
         {"digest": "sha256:b", "platform": {"os": "linux", "architecture": "arm64"}},
     ]
     return judge(
-        image, Manifest("application/vnd.oci.image.index.v1+json", {"manifests": children})
+        image, OciManifest("application/vnd.oci.image.index.v1+json", {"manifests": children})
     )

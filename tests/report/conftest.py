@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from graviton.audit.model import (
+from graviton.findings import (
     Finding,
     Fix,
     Ignore,

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from graviton import report as formats
-from graviton.audit.model import Finding, Location, Manifest, Pin, Report, Target, Verdict
+from graviton.findings import Finding, Location, Manifest, Pin, Report, Target, Verdict
 
 TARGET = Target(python=(3, 12))
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from graviton.audit.model import Fix, Report, Verdict
+from graviton.findings import Fix, Report, Verdict
 from graviton.report import _common
+from graviton.timeutil import utc_timestamp
 from tests.report.conftest import (
     LEGACY,
     MKL,
@@ -92,10 +93,10 @@ def test_summary_line(report: Report, passing: Report) -> None:
 
 
 def test_one_line_removes_newlines_and_control_characters() -> None:
-    assert _common.one_line("a\n  b\tc\x1b[31m") == "a b c\ufffd[31m"
+    assert _common.text_line("a\n  b\tc\x1b[31m") == "a b c\ufffd[31m"
 
 
-def test_iso_utc() -> None:
-    assert _common.iso_utc(dt.datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02T03:04:05Z"
+def test_utc_timestamp() -> None:
+    assert utc_timestamp(dt.datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02T03:04:05Z"
     cest = dt.timezone(dt.timedelta(hours=2))
-    assert _common.iso_utc(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=cest)) == "2026-01-02T01:04:05Z"
+    assert utc_timestamp(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=cest)) == "2026-01-02T01:04:05Z"

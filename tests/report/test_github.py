@@ -4,7 +4,7 @@ import dataclasses
 import re
 from typing import NamedTuple
 
-from graviton.audit.model import Finding, Location, Report, Verdict
+from graviton.findings import Finding, Location, Report, Verdict
 from graviton.report import github
 from tests.report.conftest import PY312, SHIOAJI, SHIOAJI_FIX
 

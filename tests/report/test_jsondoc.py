@@ -7,7 +7,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from graviton.audit.model import SCHEMA_VERSION, Report, Verdict
+from graviton.findings import SCHEMA_VERSION, Report, Verdict
 from graviton.report import jsondoc
 from tests.report.conftest import build_report
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from graviton.audit.model import Report, Verdict
+from graviton.findings import Report, Verdict
 from graviton.report import junit
 from tests.report.conftest import build_report
 

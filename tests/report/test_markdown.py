@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from graviton.audit.model import Report
+from graviton.findings import Report
 from graviton.report import markdown
 
 # A GFM table row splits on pipes that are not backslash-escaped.

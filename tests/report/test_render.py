@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from graviton import report as formats
-from graviton.audit.model import Report
 from graviton.errors import UsageError
+from graviton.findings import Report
 
 
 def test_formats_tuple() -> None:

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from graviton import __version__
-from graviton.audit.model import Location, Report, Verdict
+from graviton.findings import Location, Report, Verdict
 from graviton.report import sarif
 from tests.report.conftest import build_report
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-from graviton.audit.model import Report
+from graviton.findings import Report
 from graviton.report import table
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")

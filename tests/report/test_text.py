@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from graviton.audit.model import Report
+from graviton.findings import Report
 from graviton.report import text
 
 

@@ -26,8 +26,8 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-from graviton.audit.model import Manifest
 from graviton.errors import InputError
+from graviton.findings import Manifest
 
 from . import pipfile, poetry, pylock, pyproject, requirements, uv
 from ._files import read_text
@@ -65,15 +65,10 @@ _UNSUPPORTED = {
 _NOT_REQUIREMENTS = (".py", ".cfg", ".ini", ".yml", ".yaml", ".md", ".rst")
 
 
-def detect(path: Path) -> str:
-    """The format of ``path``: by its name, by its content where the name does not say."""
-    return _detect(path, str(path))
-
-
 def load(path: Path, display: str | None = None) -> Manifest:
     """Read ``path``; ``display`` is the path shown in locations and errors (default: path)."""
     display = str(path) if display is None else display
-    return _PARSERS[_detect(path, display)](path, display)
+    return _PARSERS[detect(path, display)](path, display)
 
 
 def discover(directory: Path) -> list[Path]:
@@ -98,7 +93,10 @@ def discover(directory: Path) -> list[Path]:
     return found
 
 
-def _detect(path: Path, display: str) -> str:
+def detect(path: Path, display: str | None = None) -> str:
+    """The format of ``path``: by its name, by its content where the name does not say;
+    ``display`` is the path errors name (default: path)."""
+    display = str(path) if display is None else display
     name = path.name.lower()
     if name in _NAMES:
         return _NAMES[name]

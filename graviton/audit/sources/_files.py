@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-from graviton.audit.model import Location
 from graviton.errors import InputError
+from graviton.findings import Location
 from graviton.textfile import read_text
 
 from ._locate import KeyPath, Lines, json_lines, toml_lines

@@ -13,8 +13,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from graviton.audit.model import Location, Pin, same_version
 from graviton.errors import InputError, one_line
+from graviton.findings import Location, Pin, same_version
 
 PYPI_SIMPLE = frozenset({"https://pypi.org/simple", "https://pypi.org/simple/"})
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from graviton.audit.model import Manifest, Pin
+from graviton.findings import Manifest, Pin
 
 from . import _pin
 from ._files import Table, json_document

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graviton.audit.model import Manifest, Pin
+from graviton.findings import Manifest, Pin
 
 from . import _pin
 from ._files import Table, toml_document

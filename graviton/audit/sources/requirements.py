@@ -41,8 +41,8 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
-from graviton.audit.model import Location, Manifest, Pin
 from graviton.errors import InputError, one_line
+from graviton.findings import Location, Manifest, Pin
 
 from . import _pin
 from ._files import read_text

@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from packaging.utils import canonicalize_name
 
-from graviton.audit.model import Location, Manifest, Pin
+from graviton.findings import Location, Manifest, Pin
 
 from . import _pin
 from ._files import Table, toml_document

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graviton.audit.model import Pin
+from graviton.findings import Pin
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "locks"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from graviton.audit.model import Pin
 from graviton.audit.sources import load
 from graviton.errors import InputError
+from graviton.findings import Pin
 from tests.audit.sources.conftest import Write, by_key, line_of
 
 PRIVATE = "https://pkgs.example.com/simple/"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from graviton.audit.model import Location, Pin
 from graviton.audit.sources import load
 from graviton.errors import InputError
+from graviton.findings import Location, Pin
 from tests.audit.sources.conftest import Write, by_key
 
 

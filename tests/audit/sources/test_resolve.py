@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from graviton.audit.model import Location
 from graviton.audit.resolve import resolve
 from graviton.audit.sources import load
 from graviton.errors import InputError, ServiceUnavailable, UsageError
+from graviton.findings import Location
 from tests.audit.sources.conftest import Write, by_key
 
 # (name, version, requirements): an index of tiny pure wheels under private names

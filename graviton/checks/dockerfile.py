@@ -26,20 +26,10 @@ import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from graviton.checks.image import ImageCheck
 from graviton.errors import InputError
-from graviton.image.model import Finding, Severity
-
-RULES = {
-    "GVD001": "base image has no linux/arm64",
-    "GVD002": "constant FROM --platform",
-    "GVD003": "hard-coded x86 download",
-    "GVD004": "platform ARG used but not declared in the stage",
-    "GVD005": "curl without --fail",
-    "GVD006": "requirements that do not install on linux/aarch64",
-}
+from graviton.findings import Check, Severity
 
 PLATFORM_ARGS = ("TARGETPLATFORM", "TARGETARCH", "TARGETOS", "TARGETVARIANT")
 # ARGs buildx predefines: a stage may use them in FROM without a global ARG
@@ -373,13 +363,13 @@ ImageLookup = Callable[[str], ImageCheck]
 
 def check_base_images(
     dockerfile: Dockerfile, stages: Sequence[Stage], lookup: ImageLookup
-) -> list[Finding]:
+) -> list[Check]:
     """GVD001: ``lookup`` reads the image's index (a network failure propagates: not a verdict)."""
     out = []
     for image, line in external_images(dockerfile, stages):
         if "$" in image:
             out.append(
-                Finding(
+                Check(
                     "GVD001",
                     Severity.WARNING,
                     f"cannot check base image {image!r}: an ARG without a value",
@@ -393,7 +383,7 @@ def check_base_images(
         if not check.ok:
             have = ", ".join(p.platform for p in check.platforms) or "no platform"
             out.append(
-                Finding(
+                Check(
                     "GVD001",
                     Severity.ERROR,
                     f"base image {image} lacks {', '.join(check.missing) or 'a real platform'} "
@@ -406,10 +396,10 @@ def check_base_images(
     return out
 
 
-def check_constant_platform(dockerfile: Dockerfile, stages: Sequence[Stage]) -> list[Finding]:
+def check_constant_platform(dockerfile: Dockerfile, stages: Sequence[Stage]) -> list[Check]:
     """GVD002."""
     return [
-        Finding(
+        Check(
             "GVD002",
             Severity.ERROR,
             f"FROM --platform={stage.platform}"
@@ -426,7 +416,7 @@ def check_constant_platform(dockerfile: Dockerfile, stages: Sequence[Stage]) -> 
     ]
 
 
-def check_x86_downloads(dockerfile: Dockerfile, stages: Sequence[Stage]) -> list[Finding]:
+def check_x86_downloads(dockerfile: Dockerfile, stages: Sequence[Stage]) -> list[Check]:
     """GVD003: an x86 name in a RUN/ADD URL. An instruction that also names arm64/aarch64 is
     taken to switch per architecture and is left alone."""
     out = []
@@ -443,7 +433,7 @@ def check_x86_downloads(dockerfile: Dockerfile, stages: Sequence[Stage]) -> list
                 m = _X86.search(url)
                 if m:
                     out.append(
-                        Finding(
+                        Check(
                             "GVD003",
                             Severity.ERROR,
                             f"download URL hard-codes {m[1]}: {url} (the arm64 image gets an x86 "
@@ -458,7 +448,7 @@ def check_x86_downloads(dockerfile: Dockerfile, stages: Sequence[Stage]) -> list
     return out
 
 
-def check_platform_args(dockerfile: Dockerfile) -> list[Finding]:
+def check_platform_args(dockerfile: Dockerfile) -> list[Check]:
     """GVD004: a platform ARG read in a stage before (or without) ``ARG NAME`` in that stage."""
     out = []
     for stage in dockerfile.stages:
@@ -474,7 +464,7 @@ def check_platform_args(dockerfile: Dockerfile) -> list[Finding]:
                 if name in PLATFORM_ARGS and name not in declared and name not in reported:
                     reported.add(name)
                     out.append(
-                        Finding(
+                        Check(
                             "GVD004",
                             Severity.ERROR,
                             f"${name} is used in stage {stage.name or stage.index} without "
@@ -535,7 +525,7 @@ def shell_commands(script: str) -> list[list[str]]:
     return out
 
 
-def check_curl_fail(dockerfile: Dockerfile) -> list[Finding]:
+def check_curl_fail(dockerfile: Dockerfile) -> list[Check]:
     """GVD005."""
     out = []
     for stage in dockerfile.stages:
@@ -547,7 +537,7 @@ def check_curl_fail(dockerfile: Dockerfile) -> list[Finding]:
                 words = [w for w in argv if w not in ("sudo", "exec", "then", "do", "else")]
                 if words and words[0] == "curl" and not curl_fails_on_http_errors(words):
                     out.append(
-                        Finding(
+                        Check(
                             "GVD005",
                             Severity.WARNING,
                             "curl without --fail: an HTTP error page (say, a 404 for the arm64 "
@@ -562,20 +552,17 @@ def check_curl_fail(dockerfile: Dockerfile) -> list[Finding]:
 
 
 @dataclass(frozen=True)
-class RequirementsUse:
-    """A ``pip install -r FILE`` line: the file in the context and the stage's base image."""
+class RequirementsArg:
+    """A ``pip install -r FILE`` line: FILE as written and the stage's base image."""
 
-    requirements: Path
+    name: str  # FILE, as the RUN line writes it
     path: str  # the Dockerfile, for the finding
     line: int
     base: str  # the image at the root of the stage's FROM chain
 
 
-def pip_requirements(
-    dockerfile: Dockerfile, context: Path, stages: Sequence[Stage]
-) -> list[RequirementsUse]:
-    """``pip install -r FILE`` lines in RUN steps whose FILE exists in the build context
-    (relative to the context root or to a WORKDIR-less copy destination: the basename)."""
+def requirements_args(dockerfile: Dockerfile, stages: Sequence[Stage]) -> list[RequirementsArg]:
+    """The FILEs of ``pip install -r FILE`` (``--requirement``) in the stages' RUN steps."""
     out = []
     for stage in stages:
         base = root_base(dockerfile, stage)
@@ -594,17 +581,8 @@ def pip_requirements(
                     elif word.startswith("-r") and len(word) > 2:
                         name = word[2:]
                     if name:
-                        found = _in_context(context, name)
-                        if found is not None:
-                            out.append(RequirementsUse(found, dockerfile.path, ins.line, base))
+                        out.append(RequirementsArg(name, dockerfile.path, ins.line, base))
     return out
-
-
-def _in_context(context: Path, name: str) -> Path | None:
-    for candidate in (context / name.lstrip("/"), context / Path(name).name):
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def root_base(dockerfile: Dockerfile, stage: Stage) -> str:
@@ -620,7 +598,7 @@ def root_base(dockerfile: Dockerfile, stage: Stage) -> str:
 
 def check_all(
     dockerfile: Dockerfile, stages: Sequence[Stage], lookup: ImageLookup | None
-) -> list[Finding]:
+) -> list[Check]:
     """GVD001-GVD005, the rules that read the Dockerfile itself; GVD001 (base images' indexes)
     only when a ``lookup`` is given. Used by ``graviton build`` and ``graviton gate`` alike."""
     found = [
