@@ -9,8 +9,12 @@ undone and, if an undo failed too, what is left.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 from graviton.aws import aws_errors
@@ -33,9 +37,41 @@ class CreateFailed(ServiceUnavailable):
 
 
 class CreateInterrupted(CreateFailed):
-    """Ctrl-C midway: what this run had created was deleted, then exit 130."""
+    """Ctrl-C (exit 130) or SIGTERM (exit 143) midway: what this run had created was deleted."""
 
     exit_code = 130
+
+
+class CreateTerminated(CreateInterrupted):
+    exit_code = 143
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is so that its undo log is played back as on Ctrl-C."""
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While creating: SIGTERM raises :class:`_Terminated` (its default kills the process and
+    leaves half a twin behind). Only the main thread can take signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_terminated(signum: int, frame: FrameType | None) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _ignore_sigterm() -> None:
+    """While undoing: a second SIGTERM must not cut the undo short (SIGKILL still can)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 @dataclass(frozen=True)
@@ -65,24 +101,32 @@ def create_twin(clients: Clients, plan: TwinPlan) -> Outcome:
     created: list[str] = []
     kept: list[str] = []
     attached = False
-    try:
-        template_id = _launch_template(clients, plan, undo, created, kept)
-        group_arn = _group(clients, plan, template_id, undo, created, kept)
-        _provider(clients, plan, group_arn, undo, created, kept)
-        attached = _attach(clients, plan, undo)
-    except KeyboardInterrupt:
-        if not undo:
-            raise
-        undone, left = _play_back(undo)
-        raise CreateInterrupted(f"capacity create {plan.name}: interrupted", undone, left) from None
-    except Exception as exc:
-        if not undo:
-            raise
-        message = (
-            str(exc) if isinstance(exc, GravitonError) else one_line(f"{type(exc).__name__}: {exc}")
-        )
-        undone, left = _play_back(undo)
-        raise CreateFailed(f"capacity create {plan.name}: {message}", undone, left) from None
+    with _sigterm_interrupts():
+        try:
+            template_id = _launch_template(clients, plan, undo, created, kept)
+            group_arn = _group(clients, plan, template_id, undo, created, kept)
+            _provider(clients, plan, group_arn, undo, created, kept)
+            attached = _attach(clients, plan, undo)
+        except KeyboardInterrupt as exc:
+            _ignore_sigterm()
+            terminated = isinstance(exc, _Terminated)
+            if not undo and not terminated:
+                raise
+            undone, left = _play_back(undo)
+            kind = CreateTerminated if terminated else CreateInterrupted
+            how = "terminated (SIGTERM)" if terminated else "interrupted"
+            raise kind(f"capacity create {plan.name}: {how}", undone, left) from None
+        except Exception as exc:
+            if not undo:
+                raise
+            message = (
+                str(exc)
+                if isinstance(exc, GravitonError)
+                else one_line(f"{type(exc).__name__}: {exc}")
+            )
+            _ignore_sigterm()
+            undone, left = _play_back(undo)
+            raise CreateFailed(f"capacity create {plan.name}: {message}", undone, left) from None
     return Outcome(plan.name, tuple(created), tuple(kept), attached)
 
 
@@ -165,6 +209,19 @@ def _group(
     existing = describe_group(autoscaling, plan.name)
     if existing is not None:
         _check_ours("auto scaling group", plan.name, existing.get("Tags"), plan)
+        spec = (
+            existing.get("LaunchTemplate")
+            or ((existing.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}).get(
+                "LaunchTemplateSpecification"
+            )
+            or {}
+        )
+        launches = spec.get("LaunchTemplateId") or spec.get("LaunchTemplateName")
+        if launches not in (template_id, plan.name):
+            raise UsageError(
+                f"auto scaling group {plan.name} (the twin) launches from {launches or 'nothing'}"
+                f", not launch template {plan.name}: it drifted; fix or delete it by hand"
+            )
         kept.append(f"auto scaling group {plan.name}")
         return str(existing["AutoScalingGroupARN"])
     request = dict(plan.group_request)
@@ -209,6 +266,13 @@ def _provider(
     existing = describe_provider(ecs, plan.name)
     if existing is not None:
         _check_ours("capacity provider", plan.name, existing.get("tags"), plan)
+        scales = (existing.get("autoScalingGroupProvider") or {}).get("autoScalingGroupArn")
+        if scales != group_arn:
+            raise UsageError(
+                f"capacity provider {plan.name} (the twin) scales {scales or 'no group'}, not "
+                f"auto scaling group {plan.name} ({group_arn}): it drifted (was its group "
+                "deleted?); delete the provider by hand and rerun"
+            )
         kept.append(f"capacity provider {plan.name}")
         return
     request = dict(plan.provider_request)

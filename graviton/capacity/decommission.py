@@ -2,7 +2,8 @@
 and ``graviton shift --finalize --scale-in-x86``).
 
 Refused (exit 2, nothing changed, every user named) while a service's capacity provider
-strategy or the cluster's default strategy gives the provider weight or base, while a task runs
+strategy or the cluster's default strategy gives the provider weight or base, while another
+cluster has it attached (its group serves that cluster), while a task runs
 or is pending on one of its container instances, or while one of its instances is protected
 from scale-in without being a container instance graviton can drain. Otherwise, in this order:
 strategy entries naming it with weight 0 and base 0 are dropped (ECS does not detach a provider
@@ -139,6 +140,11 @@ def decommission(
 
     # ---- who still uses it (reads only) ----
     users: list[str] = []
+    if request.provider not in (cluster.get("capacityProviders") or []):
+        # not this cluster's (or detached by an earlier run): it must be no other cluster's,
+        # or its group would be scaled in under that cluster's tasks
+        for other in _clusters_using(ecs, request.provider, str(cluster.get("clusterArn", ""))):
+            users.append(f"it is attached to cluster {other}, not {cluster_name}")
     zero_in: list[Mapping[str, Any]] = []
     default = list(cluster.get("defaultCapacityProviderStrategy") or [])
     for item in default:
@@ -272,6 +278,24 @@ def decommission(
         actions=tuple(actions),
         container_instances=tuple(str(ci.get("ec2InstanceId")) for ci in cis),
     )
+
+
+def _clusters_using(ecs: Any, provider: str, this_arn: str) -> list[str]:
+    """The names of the other clusters that have ``provider`` attached."""
+    arns: list[str] = []
+    with aws_errors("ECS ListClusters"):
+        for page in ecs.get_paginator("list_clusters").paginate():
+            arns.extend(a for a in page.get("clusterArns", []) if a != this_arn)
+    out: list[str] = []
+    for chunk in chunks(arns, 100):
+        with aws_errors("ECS DescribeClusters"):
+            answer = ecs.describe_clusters(clusters=chunk)
+        out += [
+            str(c.get("clusterName"))
+            for c in answer.get("clusters", [])
+            if provider in (c.get("capacityProviders") or []) and c.get("status") != "INACTIVE"
+        ]
+    return out
 
 
 def _task_owners(ecs: Any, cluster: str, ci_arn: str) -> str:

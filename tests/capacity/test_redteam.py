@@ -1,0 +1,83 @@
+"""Red-team cases for ``graviton capacity``: every failing call is undone, SIGTERM is undone like
+Ctrl-C, a drifted twin is not reported as ready, and decommission never scales in a group that
+serves another cluster."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+import pytest
+
+from tests.capacity.conftest import api, build, capacity, state
+from tests.capacity.test_capacity_create import signal_midway
+from tests.capacity.test_capacity_decommission import x86_group
+from tests.support.fault_proxy import FaultProxy
+
+pytestmark = pytest.mark.moto
+
+CREATE = ("create", "--cluster", "prod", "--from", "cp-x86", "--name", "cp-arm")
+
+
+@pytest.mark.parametrize(
+    ("operation", "after"),
+    [
+        ("CreateLaunchTemplate", 0),
+        ("CreateAutoScalingGroup", 0),
+        ("PutClusterCapacityProviders", 0),
+        ("DescribeClusters", 1),  # the attach step's read, after the plan's
+    ],
+)
+def test_create_undoes_everything_whichever_call_fails(
+    prod: dict[str, Any], operation: str, after: int
+) -> None:
+    url = prod["url"]
+    before = state(url)
+    with FaultProxy(url) as proxy:
+        proxy.reject(operation, "ServerException", "injected failure", status=500, after=after)
+        result = capacity(*CREATE, url=proxy.url)
+        assert operation in proxy.operations()
+    assert result.exit_code == 3, result.output
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    assert state(url) == before
+
+
+def test_sigterm_midway_undoes_the_run_and_exits_143(prod: dict[str, Any]) -> None:
+    """SIGTERM's default action killed the process with the group made and not undone."""
+    url = prod["url"]
+    before = state(url)
+    returncode, stderr = signal_midway(url, signal.SIGTERM)
+    assert returncode == 143, stderr
+    assert "SIGTERM" in stderr and "auto scaling group cp-arm" in stderr
+    assert "Traceback" not in stderr
+    assert state(url) == before
+
+
+def test_a_twin_whose_group_was_replaced_is_not_reported_ready(prod: dict[str, Any]) -> None:
+    """The provider is kept by tag, but it points at a group that is gone: a rerun that recreates
+    the group must not exit 0 with a provider that scales nothing."""
+    url = prod["url"]
+    assert capacity(*CREATE, url=url).exit_code == 0
+    autoscaling = api(url, "autoscaling")
+    autoscaling.delete_auto_scaling_group(AutoScalingGroupName="cp-arm", ForceDelete=True)
+    result = capacity(*CREATE, url=url)
+    assert result.exit_code in (2, 3), result.output
+    assert "cp-arm" in result.stderr and result.stderr.strip().count("\n") == 0
+    groups = autoscaling.describe_auto_scaling_groups(AutoScalingGroupNames=["cp-arm"])
+    assert groups["AutoScalingGroups"] == []  # what the rerun made was undone
+
+
+def test_decommission_refuses_a_provider_of_another_cluster(moto: str) -> None:
+    """cp-x86 serves prod; decommissioning it 'in staging' (where nothing uses it) must not
+    scale prod's group to 0."""
+    url = moto
+    build(url, protected=False)
+    api(url, "ecs").create_cluster(clusterName="staging")
+    result = capacity(
+        "decommission", "--cluster", "staging", "--provider", "cp-x86", "--poll", "0.05s",
+        "--delete", url=url,
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "prod" in result.stderr
+    group = x86_group(url)
+    assert group is not None and group["DesiredCapacity"] == 2
