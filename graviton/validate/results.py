@@ -40,11 +40,14 @@ class ProbeResults:
 
 
 def parse_lines(lines: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """The probe's records (lines with its prefix; anything else the image prints is ignored)."""
+    """The probe's records (lines with its prefix; anything else the image prints is ignored,
+    but a line with the prefix inside it is a record garbled by other output)."""
     records: list[dict[str, Any]] = []
     problems: list[str] = []
     for line in lines:
         if not line.startswith(MARK):
+            if MARK.strip() in line:
+                problems.append(f"garbled probe line: {one_line(line, 120)}")
             continue
         try:
             record = json.loads(line[len(MARK) :])
@@ -188,7 +191,7 @@ def interpret(lines: Iterable[str], cpu: Generation, run_command: str | None) ->
     run: Mapping[str, Any] | None = None
     complete = False
     errors: list[DistributionResult] = []
-    for record in records:
+    for index, record in enumerate(records):
         kind = record["type"]
         if kind == "cpu":
             seen = _seen(record)
@@ -200,6 +203,13 @@ def interpret(lines: Iterable[str], cpu: Generation, run_command: str | None) ->
             run = record
         elif kind == "done":
             complete = True
+            sent = record.get("records")
+            arrived = index + len(problems)  # unreadable lines were records too
+            if not isinstance(sent, int) or sent != arrived:
+                problems.append(
+                    f"the probe printed {sent} records before 'done' but {index} arrived "
+                    "readable: its output was garbled or cut on the way"
+                )
         elif kind == "dist-error":
             message = one_line(str(record.get("message") or "unreadable metadata"))
             errors.append(
