@@ -22,6 +22,7 @@ from graviton.aws.fleet import describe_group
 from graviton.capacity.plan import Clients, describe_cluster, describe_provider
 from graviton.capacity.twin import TWIN_OF_TAG, TwinPlan
 from graviton.errors import GravitonError, ServiceUnavailable, UsageError, one_line
+from graviton.instances import Arch, architecture
 
 
 class CreateFailed(ServiceUnavailable):
@@ -177,6 +178,7 @@ def _launch_template(
         found = []
     if found:
         _check_ours("launch template", plan.name, found[0].get("Tags"), plan)
+        _check_arm64_template(ec2, plan.name)
         kept.append(f"launch template {plan.name}")
         return str(found[0]["LaunchTemplateId"])
     with aws_errors("EC2 CreateLaunchTemplate"):
@@ -195,6 +197,30 @@ def _launch_template(
     created.append(what)
     undo.append(_Undo(what, lambda: ec2.delete_launch_template(LaunchTemplateId=template_id)))
     return template_id
+
+
+def _check_arm64_template(ec2: Any, name: str) -> None:
+    """A kept twin template must still launch arm64: a later version with an x86 AMI or type
+    (the group launches ``$Latest``) boots nothing on Graviton."""
+    with aws_errors("EC2 DescribeLaunchTemplateVersions"):
+        versions = ec2.describe_launch_template_versions(
+            LaunchTemplateName=name, Versions=["$Latest"]
+        )["LaunchTemplateVersions"]
+    data = versions[0].get("LaunchTemplateData") or {} if versions else {}
+    image = data.get("ImageId")
+    arch = None
+    if image:
+        with aws_errors("EC2 DescribeImages"):
+            images = ec2.describe_images(ImageIds=[str(image)]).get("Images", [])
+        arch = images[0].get("Architecture") if images else None
+    itype = data.get("InstanceType")
+    if arch != "arm64" or (itype and architecture(str(itype)) is not Arch.ARM64):
+        raise UsageError(
+            f"launch template {name} (the twin) drifted: its latest version launches "
+            f"{image or 'no AMI'} ({arch or 'unknown architecture'})"
+            + (f" on {itype}" if itype else "")
+            + ", not arm64; fix or delete it by hand"
+        )
 
 
 def _group(

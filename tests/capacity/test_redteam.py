@@ -67,6 +67,22 @@ def test_a_twin_whose_group_was_replaced_is_not_reported_ready(prod: dict[str, A
     assert groups["AutoScalingGroups"] == []  # what the rerun made was undone
 
 
+def test_a_twin_template_whose_latest_version_is_x86_is_not_reported_ready(
+    prod: dict[str, Any],
+) -> None:
+    """The group launches the template's $Latest: a version with the x86 AMI boots nothing."""
+    url = prod["url"]
+    assert capacity(*CREATE, url=url).exit_code == 0
+    api(url, "ec2").create_launch_template_version(
+        LaunchTemplateName="cp-arm", SourceVersion="1", LaunchTemplateData={"ImageId": prod["ami"]}
+    )
+    before = state(url)
+    result = capacity(*CREATE, url=url)
+    assert result.exit_code == 2, result.output
+    assert "drifted" in result.stderr and prod["ami"] in result.stderr
+    assert state(url) == before
+
+
 def test_decommission_refuses_a_provider_of_another_cluster(moto: str) -> None:
     """cp-x86 serves prod; decommissioning it 'in staging' (where nothing uses it) must not
     scale prod's group to 0."""
