@@ -26,6 +26,19 @@ def _clean(records_before_done: int | None = None) -> list[str]:
     return [*body, line("done", seconds=1.0, records=count)]
 
 
+def test_cpu_auto_refuses_a_cluster_provider_whose_types_cannot_be_read() -> None:
+    """The old code passed it over and validated on the readable provider's newer CPU."""
+    from graviton.errors import PreflightError
+    from graviton.validate.cluster import auto_generation
+
+    types = {
+        "arm7": ["m7g.large"],
+        "attr": "its mixed instances policy picks instance types by attributes",
+    }
+    with pytest.raises(PreflightError, match=r"'attr'.*--provider"):
+        auto_generation(types, explicit=False)
+
+
 def test_a_clean_probe_output_has_no_problem() -> None:
     found = interpret(_clean(), Generation.GRAVITON2, None)
     assert found.complete and not found.problems
