@@ -19,6 +19,7 @@ from graviton.capacity.twin import (
     ami_family,
     copied_fields,
     map_type,
+    name_problem,
     template_data,
     user_tags,
 )
@@ -180,6 +181,9 @@ def plan_twin(clients: Clients, request: PlanRequest) -> TwinPlan:
     data = template_data(x86_data, ami, lt_type)
 
     name = request.name or default_name(source)
+    problem = name_problem(name, source)
+    if problem is not None:
+        raise UsageError(problem)
     group_request: dict[str, Any] = {
         "AutoScalingGroupName": name,
         "MinSize": 0,

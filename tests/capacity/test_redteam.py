@@ -42,6 +42,28 @@ def test_create_undoes_everything_whichever_call_fails(
     assert state(url) == before
 
 
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("awsarm", "cannot start with aws"),  # ECS refuses it; moto does not
+        ("cp arm!", "letters, digits"),
+        ("cp-x86", "the x86 provider's own name"),  # was made half (template, group), then undone
+    ],
+)
+def test_a_name_aws_would_refuse_is_exit_2_before_anything_is_made(
+    prod: dict[str, Any], name: str, message: str
+) -> None:
+    url = prod["url"]
+    before = state(url)
+    with FaultProxy(url) as proxy:
+        result = capacity("create", "--cluster", "prod", "--from", "cp-x86", "--name", name,
+                          url=proxy.url)  # fmt: skip
+        made = [op for op in proxy.operations() if op.startswith(("Create", "Put"))]
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    assert made == [] and state(url) == before
+
+
 def test_sigterm_midway_undoes_the_run_and_exits_143(prod: dict[str, Any]) -> None:
     """SIGTERM's default action killed the process with the group made and not undone."""
     url = prod["url"]
