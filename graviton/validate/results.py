@@ -235,5 +235,8 @@ def interpret(lines: Iterable[str], cpu: Generation, run_command: str | None) ->
         problems=tuple(problems),
         out_of_time=any(
             r.get("outcome") == "budget" for r in records if r["type"] in ("import", "run")
-        ),
+        )
+        # the --run command's only limit is what is left of the budget: its timeout is the
+        # budget running out, not a result of the code under test
+        or any(r.get("outcome") == "timeout" for r in records if r["type"] == "run"),
     )

@@ -16,7 +16,7 @@ from graviton.errors import GravitonError, InputError, ServiceUnavailable, one_l
 from graviton.image.buildx import docker_binary
 from graviton.validate.cpu import mismatch
 from graviton.validate.emulate import Emulated, run_emulated
-from graviton.validate.model import CpuModel, Report
+from graviton.validate.model import CpuModel, Report, Status
 from graviton.validate.results import ProbeResults, interpret
 
 PYTHONS = ("python3", "python")  # tried in this order: the image's own interpreter runs the probe
@@ -137,6 +137,8 @@ def _error(request: Request, outcome: Emulated, found: ProbeResults) -> str | No
     if found.problems:
         return found.problems[0]
     if found.out_of_time:
+        if found.run is not None and found.run.status is Status.TIMEOUT:
+            return f"--timeout {request.timeout:g}s reached while --run was still running"
         return f"--timeout {request.timeout:g}s reached before every module was imported"
     if found.seen.machine not in ("aarch64", "arm64"):
         return f"the container runs on {found.seen.machine or 'an unknown CPU'}, not arm64"

@@ -65,6 +65,24 @@ def test_a_done_without_its_count_is_not_proven() -> None:
     assert interpret(lines, Generation.GRAVITON2, None).problems
 
 
+def test_a_run_that_timed_out_is_out_of_time() -> None:
+    body = [CPU_LINE, line("run", outcome="timeout", seconds=14.0, tail="")]
+    found = interpret([*body, line("done", records=2)], Generation.GRAVITON2, "sleep 600")
+    assert found.out_of_time and not found.problems
+
+
+@pytest.mark.docker
+def test_a_run_that_hangs_is_not_proven_exit_3(validate_env: DockerEnv) -> None:
+    """Its timeout is the --timeout budget running out: the old code made it a failing result
+    (exit 1), unlike every other budget overrun."""
+    result = graviton("validate", BASE_IMAGE, "--run", "sleep 600", "--timeout", "20s",
+                      "--format", "json", timeout=300)  # fmt: skip
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "while --run was still running" in result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["result"] == "error" and doc["run"]["status"] == "timeout"
+
+
 def test_the_real_probe_counts_its_records(tmp_path: Path) -> None:
     from graviton.validate.run import probe_source
 
