@@ -64,6 +64,46 @@ def test_a_name_aws_would_refuse_is_exit_2_before_anything_is_made(
     assert made == [] and state(url) == before
 
 
+def test_a_missing_ami_is_exit_2(prod: dict[str, Any]) -> None:
+    """EC2 answers InvalidAMIID.NotFound (the old code: exit 3, as if AWS had failed)."""
+    result = capacity(*CREATE, "--ami", "ami-0000000000000dead", "--dry-run", url=prod["url"])
+    assert result.exit_code == 2, result.output
+    assert "no such image" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_provider_of_another_cluster_is_not_twinned_into_this_one(prod: dict[str, Any]) -> None:
+    """cp-x86 serves prod (its user data says ECS_CLUSTER=prod): a twin attached to staging
+    would launch instances that join prod while staging's strategy counts on them."""
+    url = prod["url"]
+    api(url, "ecs").create_cluster(clusterName="staging")
+    before = state(url)
+    result = capacity("create", "--cluster", "staging", "--from", "cp-x86", "--name", "cp-arm",
+                      url=url)  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "not attached to cluster 'staging'" in result.stderr
+    assert state(url) == before
+    staging = api(url, "ecs").describe_clusters(clusters=["staging"])["clusters"][0]
+    assert not staging.get("capacityProviders")
+
+
+def test_a_group_with_too_many_tags_for_its_twin_is_exit_2(prod: dict[str, Any]) -> None:
+    """The x86 group has AWS's 50 tags; its twin adds graviton:twin-of: AWS would refuse the
+    twin's group after its template was made (moto accepts it: the old code exited 0)."""
+    url = prod["url"]
+    api(url, "autoscaling").create_or_update_tags(
+        Tags=[
+            {"ResourceId": "cp-x86-asg", "ResourceType": "auto-scaling-group", "Key": f"k{i}",
+             "Value": "v", "PropagateAtLaunch": False}
+            for i in range(48)  # + AmazonECSManaged + team = 50
+        ]
+    )  # fmt: skip
+    before = state(url)
+    result = capacity(*CREATE, url=url)
+    assert result.exit_code == 2, result.output
+    assert "51 tags" in result.stderr and "remove 1 from cp-x86-asg" in result.stderr
+    assert state(url) == before
+
+
 def test_sigterm_midway_undoes_the_run_and_exits_143(prod: dict[str, Any]) -> None:
     """SIGTERM's default action killed the process with the group made and not undone."""
     url = prod["url"]
