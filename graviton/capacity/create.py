@@ -92,8 +92,12 @@ class Outcome:
 
 @dataclass
 class _Undo:
+    """One undo step, logged BEFORE its call is sent: a call AWS carried out but whose answer
+    was lost (botocore's retry then told it already exists) must be undone too. ``run`` looks
+    first and returns False when there was nothing of this run's to undo."""
+
     what: str
-    run: Callable[[], None]
+    run: Callable[[], bool]
 
 
 def create_twin(clients: Clients, plan: TwinPlan) -> Outcome:
@@ -136,11 +140,12 @@ def _play_back(undo: list[_Undo]) -> tuple[list[str], list[str]]:
     left: list[str] = []
     for step in reversed(undo):
         try:
-            step.run()
+            did = step.run()
         except Exception as exc:  # keep undoing the rest; report what stays
             left.append(f"{step.what} ({one_line(str(exc), 120)})")
         else:
-            undone.append(step.what)
+            if did:
+                undone.append(step.what)
     undone.reverse()  # CreateFailed prints them in the order they were undone
     return undone, left
 
@@ -166,21 +171,26 @@ def _check_ours(
 def _launch_template(
     clients: Clients, plan: TwinPlan, undo: list[_Undo], created: list[str], kept: list[str]
 ) -> str:
-    import botocore.exceptions
-
     ec2 = clients.ec2
-    try:
-        found = ec2.describe_launch_templates(LaunchTemplateNames=[plan.name])["LaunchTemplates"]
-    except botocore.exceptions.ClientError as exc:
-        if "NotFound" not in str(exc.response.get("Error", {}).get("Code", "")):
-            with aws_errors("EC2 DescribeLaunchTemplates"):
-                raise
-        found = []
+    found = _templates(ec2, plan.name)
     if found:
         _check_ours("launch template", plan.name, found[0].get("Tags"), plan)
         _check_arm64_template(ec2, plan.name)
         kept.append(f"launch template {plan.name}")
         return str(found[0]["LaunchTemplateId"])
+    what = f"launch template {plan.name}"
+
+    def delete_template() -> bool:
+        mine = [
+            t
+            for t in _templates(ec2, plan.name)
+            if _tag_value(t.get("Tags")) == plan.tags[TWIN_OF_TAG]
+        ]
+        for template in mine:
+            ec2.delete_launch_template(LaunchTemplateId=template["LaunchTemplateId"])
+        return bool(mine)
+
+    undo.append(_Undo(what, delete_template))
     with aws_errors("EC2 CreateLaunchTemplate"):
         answer = ec2.create_launch_template(
             LaunchTemplateName=plan.name,
@@ -192,11 +202,27 @@ def _launch_template(
                 }
             ],
         )
-    template_id = str(answer["LaunchTemplate"]["LaunchTemplateId"])
-    what = f"launch template {plan.name}"
+    template_id = (answer.get("LaunchTemplate") or {}).get("LaunchTemplateId")
+    if not template_id:
+        raise ServiceUnavailable("EC2 CreateLaunchTemplate: its answer names no launch template")
     created.append(what)
-    undo.append(_Undo(what, lambda: ec2.delete_launch_template(LaunchTemplateId=template_id)))
-    return template_id
+    return str(template_id)
+
+
+def _templates(ec2: Any, name: str) -> list[Mapping[str, Any]]:
+    """The launch templates named ``name`` (none: EC2 answers NotFound)."""
+    import botocore.exceptions
+
+    try:
+        found: list[Mapping[str, Any]] = ec2.describe_launch_templates(LaunchTemplateNames=[name])[
+            "LaunchTemplates"
+        ]
+    except botocore.exceptions.ClientError as exc:
+        if "NotFound" not in str(exc.response.get("Error", {}).get("Code", "")):
+            with aws_errors("EC2 DescribeLaunchTemplates"):
+                raise
+        found = []
+    return found
 
 
 def _check_arm64_template(ec2: Any, name: str) -> None:
@@ -262,18 +288,19 @@ def _group(
         dict(tag, ResourceId=plan.name, ResourceType="auto-scaling-group")
         for tag in request.get("Tags", [])
     ]
+    what = f"auto scaling group {plan.name}"
+
+    def delete_group() -> bool:
+        group = describe_group(autoscaling, plan.name)
+        if group is None or _tag_value(group.get("Tags")) != plan.tags[TWIN_OF_TAG]:
+            return False
+        autoscaling.delete_auto_scaling_group(AutoScalingGroupName=plan.name, ForceDelete=True)
+        return True
+
+    undo.append(_Undo(what, delete_group))
     with aws_errors("Auto Scaling CreateAutoScalingGroup"):
         autoscaling.create_auto_scaling_group(**request)
-    what = f"auto scaling group {plan.name}"
     created.append(what)
-    undo.append(
-        _Undo(
-            what,
-            lambda: autoscaling.delete_auto_scaling_group(
-                AutoScalingGroupName=plan.name, ForceDelete=True
-            ),
-        )
-    )
     group = describe_group(autoscaling, plan.name)
     if group is None:
         raise ServiceUnavailable(f"auto scaling group {plan.name} not found after creating it")
@@ -305,11 +332,19 @@ def _provider(
     request["autoScalingGroupProvider"] = dict(
         request["autoScalingGroupProvider"], autoScalingGroupArn=group_arn
     )
+    what = f"capacity provider {plan.name}"
+
+    def delete_provider() -> bool:
+        found = describe_provider(ecs, plan.name)
+        if found is None or _tag_value(found.get("tags")) != plan.tags[TWIN_OF_TAG]:
+            return False
+        ecs.delete_capacity_provider(capacityProvider=plan.name)
+        return True
+
+    undo.append(_Undo(what, delete_provider))
     with aws_errors("ECS CreateCapacityProvider"):
         ecs.create_capacity_provider(**request)
-    what = f"capacity provider {plan.name}"
     created.append(what)
-    undo.append(_Undo(what, lambda: ecs.delete_capacity_provider(capacityProvider=plan.name)))
 
 
 def _attach(clients: Clients, plan: TwinPlan, undo: list[_Undo]) -> bool:
@@ -319,20 +354,24 @@ def _attach(clients: Clients, plan: TwinPlan, undo: list[_Undo]) -> bool:
     if plan.name in providers:
         return False
     strategy = [dict(item) for item in cluster.get("defaultCapacityProviderStrategy") or []]
+
+    def detach() -> bool:  # as the cluster is then, less the twin: nothing else is touched
+        now = describe_cluster(ecs, plan.cluster)
+        attached = list(now.get("capacityProviders") or [])
+        if plan.name not in attached:
+            return False
+        ecs.put_cluster_capacity_providers(
+            cluster=plan.cluster,
+            capacityProviders=[p for p in attached if p != plan.name],
+            defaultCapacityProviderStrategy=list(now.get("defaultCapacityProviderStrategy") or []),
+        )
+        return True
+
+    undo.append(_Undo(f"attachment of {plan.name} to cluster {plan.cluster}", detach))
     with aws_errors("ECS PutClusterCapacityProviders"):
         ecs.put_cluster_capacity_providers(
             cluster=plan.cluster,
             capacityProviders=[*providers, plan.name],
             defaultCapacityProviderStrategy=strategy,
         )
-    undo.append(
-        _Undo(
-            f"attachment of {plan.name} to cluster {plan.cluster}",
-            lambda: ecs.put_cluster_capacity_providers(
-                cluster=plan.cluster,
-                capacityProviders=providers,
-                defaultCapacityProviderStrategy=strategy,
-            ),
-        )
-    )
     return True

@@ -104,6 +104,48 @@ def test_a_group_with_too_many_tags_for_its_twin_is_exit_2(prod: dict[str, Any])
     assert state(url) == before
 
 
+@pytest.mark.parametrize(
+    ("operation", "code"),
+    [
+        ("CreateLaunchTemplate", "InvalidLaunchTemplateName.AlreadyExistsException"),
+        ("CreateAutoScalingGroup", "AlreadyExists"),
+        ("CreateCapacityProvider", "ClientException"),
+    ],
+)
+def test_a_call_made_whose_answer_was_lost_is_undone(
+    prod: dict[str, Any], operation: str, code: str
+) -> None:
+    """AWS made it, the connection dropped before the answer, botocore's retry was told it
+    already exists: the old code undid only what it had seen succeed and left this one."""
+    url = prod["url"]
+    before = state(url)
+    with FaultProxy(url) as proxy:
+        proxy.lose_answer(operation)
+        # AWS refuses botocore's retry (moto would make it again)
+        proxy.reject(operation, code, f"{operation}: cp-arm already exists", after=1)
+        result = capacity(*CREATE, url=proxy.url)
+        assert proxy.forwarded().count(operation) == 1  # made; the retry refused
+        assert proxy.operations().count(operation) == 2
+    assert result.exit_code == 3, result.output
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    assert state(url) == before
+
+
+def test_an_unreadable_create_launch_template_answer_is_exit_3_and_undone(
+    prod: dict[str, Any],
+) -> None:
+    """A 200 whose body is not EC2's XML (a proxy's page): botocore parses it to nothing and
+    the old code died on KeyError 'LaunchTemplate' (exit 70), leaving the template."""
+    url = prod["url"]
+    before = state(url)
+    with FaultProxy(url) as proxy:
+        proxy.rewrite("CreateLaunchTemplate", lambda body: b"<html>502 Bad Gateway</html>")
+        result = capacity(*CREATE, url=proxy.url)
+    assert result.exit_code == 3, result.output
+    assert "CreateLaunchTemplate" in result.stderr and result.stderr.strip().count("\n") == 0
+    assert state(url) == before
+
+
 def test_sigterm_midway_undoes_the_run_and_exits_143(prod: dict[str, Any]) -> None:
     """SIGTERM's default action killed the process with the group made and not undone."""
     url = prod["url"]
