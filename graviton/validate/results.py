@@ -8,9 +8,10 @@ cut short) is a ``timeout``, never an ``ok``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from graviton.errors import one_line
 from graviton.instances import Generation
@@ -25,6 +26,7 @@ from graviton.validate.model import (
     signal_text,
 )
 
+T = TypeVar("T")
 MARK = "@@graviton-probe "  # the prefix of probe_script.MARK (the script is never imported)
 FOREIGN_SHOWN = 3  # foreign ELF paths named in a one-line detail
 
@@ -182,6 +184,18 @@ def _seen(record: Mapping[str, Any]) -> CpuSeen:
     )
 
 
+def _readable(problems: list[str], kind: str, build: Callable[[], T]) -> T | None:
+    """``build()``, or None with a problem when a record has the probe's shape but not its
+    fields (valid JSON, wrong types): not proven, never an exception (exit 70)."""
+    try:
+        return build()
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        problems.append(
+            f"unreadable probe {kind} record: {one_line(f'{type(exc).__name__}: {exc}', 120)}"
+        )
+        return None
+
+
 def interpret(lines: Iterable[str], cpu: Generation, run_command: str | None) -> ProbeResults:
     """The probe's output -> results (the pure core of ``graviton validate``)."""
     records, problems = parse_lines(lines)
@@ -194,7 +208,7 @@ def interpret(lines: Iterable[str], cpu: Generation, run_command: str | None) ->
     for index, record in enumerate(records):
         kind = record["type"]
         if kind == "cpu":
-            seen = _seen(record)
+            seen = _readable(problems, "cpu", partial(_seen, record))
         elif kind == "dist":
             dists.append(record)
         elif kind == "import":
@@ -225,11 +239,20 @@ def interpret(lines: Iterable[str], cpu: Generation, run_command: str | None) ->
                     location="",
                 )
             )
-    results = [distribution_result(d, imports, cpu) for d in dists] + errors
+    results = errors + [
+        found
+        for d in dists
+        if (found := _readable(problems, "dist", partial(distribution_result, d, imports, cpu)))
+    ]
     results.sort(key=lambda r: (r.name.lower(), r.version))
+    ran = None
+    if run_command is not None:
+        ran = _readable(problems, "run", partial(run_result, run_command, run, cpu))
+        if ran is None:
+            ran = run_result(run_command, None, cpu)  # never a pass: the record was unreadable
     return ProbeResults(
         distributions=tuple(results),
-        run=None if run_command is None else run_result(run_command, run, cpu),
+        run=ran,
         seen=seen,
         complete=complete,
         problems=tuple(problems),

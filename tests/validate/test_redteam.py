@@ -60,6 +60,20 @@ def test_a_record_garbled_by_other_output_is_not_proven() -> None:
     assert found.problems and found.problems[0].startswith("garbled probe line")
 
 
+@pytest.mark.parametrize(
+    "record",
+    [
+        line("dist", name="a", modules=["a"], elf=[{"path": "/x/a.so"}]),  # no machine
+        line("import", module="a", outcome="signal", signal="abc"),
+    ],
+)
+def test_a_record_of_the_wrong_shape_is_not_proven(record: str) -> None:
+    """Valid JSON with the probe's prefix but not its fields: the old code raised (exit 70)."""
+    lines = [*_clean()[:-1], record, line("done", records=6)]
+    found = interpret(lines, Generation.GRAVITON2, "true")
+    assert found.problems and "unreadable probe" in found.problems[0]
+
+
 def test_a_done_without_its_count_is_not_proven() -> None:
     lines = [*_clean()[:-1], line("done", seconds=1.0)]
     assert interpret(lines, Generation.GRAVITON2, None).problems
