@@ -11,7 +11,8 @@ a strategy names; dropping one from a service's strategy is a new deployment of 
 whose tasks stay where the rest of its strategy places them); it is detached from the cluster
 (every other provider kept); its container instances are set to DRAINING and waited for until
 empty; their scale-in protection is lifted (they are empty) and the group is scaled to 0; with
-``delete``, the capacity provider, the group and the launch template only it used are deleted.
+``delete``, the group, the launch template only it used and then the capacity provider are
+deleted (the provider last, so that a rerun after a failed step finds what is left).
 """
 
 from __future__ import annotations
@@ -351,27 +352,41 @@ def _delete(
     step: Callable[[str, Callable[[], None]], None],
 ) -> None:
     ecs, autoscaling, ec2 = clients.ecs, clients.autoscaling, clients.ec2
+    # The provider goes last: it is what a rerun finds the group and template by, so a step
+    # that fails leaves what a rerun needs to finish (ECS marks a provider whose group is
+    # deleted INACTIVE by itself).
+    if group is not None:
+        _delete_group_and_template(autoscaling, ec2, group_name, group, step)
 
     def provider() -> None:
+        if describe_provider(ecs, request.provider) is None:
+            return  # INACTIVE once its group was deleted
         with aws_errors("ECS DeleteCapacityProvider"):
             ecs.delete_capacity_provider(capacityProvider=request.provider)
 
     step(f"deleted capacity provider {request.provider}", provider)
-    if group is None:
-        return
+
+
+def _delete_group_and_template(
+    autoscaling: Any,
+    ec2: Any,
+    group_name: str,
+    group: Mapping[str, Any],
+    step: Callable[[str, Callable[[], None]], None],
+) -> None:
+    spec = group.get("LaunchTemplate") or (
+        (group.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}
+    ).get("LaunchTemplateSpecification")
+    others = _other_users(autoscaling, group_name, spec) if spec else []
 
     def delete_group() -> None:
         with aws_errors("Auto Scaling DeleteAutoScalingGroup"):
             autoscaling.delete_auto_scaling_group(AutoScalingGroupName=group_name, ForceDelete=True)
 
     step(f"deleted auto scaling group {group_name}", delete_group)
-    spec = group.get("LaunchTemplate") or (
-        (group.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}
-    ).get("LaunchTemplateSpecification")
     if not spec:
         return
     label = str(spec.get("LaunchTemplateName") or spec.get("LaunchTemplateId"))
-    others = _other_users(autoscaling, group_name, spec)
     if others:
         step(f"kept launch template {label}: also used by {', '.join(others)}", lambda: None)
         return

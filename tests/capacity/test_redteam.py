@@ -11,7 +11,7 @@ import pytest
 
 from tests.capacity.conftest import api, build, capacity, state
 from tests.capacity.test_capacity_create import signal_midway
-from tests.capacity.test_capacity_decommission import x86_group
+from tests.capacity.test_capacity_decommission import DECOMMISSION, after_the_shift, x86_group
 from tests.support.fault_proxy import FaultProxy
 
 pytestmark = pytest.mark.moto
@@ -185,6 +185,27 @@ def test_a_twin_template_whose_latest_version_is_x86_is_not_reported_ready(
     assert result.exit_code == 2, result.output
     assert "drifted" in result.stderr and prod["ami"] in result.stderr
     assert state(url) == before
+
+
+def test_decommission_delete_that_fails_midway_can_be_finished_by_a_rerun(
+    prod: dict[str, Any],
+) -> None:
+    """The old code deleted the provider first: when the group's deletion then failed, a rerun
+    answered 'capacity provider not found' and the group and template stayed for good."""
+    url = prod["url"]
+    assert capacity(*CREATE, url=url).exit_code == 0
+    after_the_shift(url)
+    with FaultProxy(url) as proxy:
+        proxy.reject("DeleteAutoScalingGroup", "ScalingActivityInProgress", "busy", times=1)
+        failed = capacity(*DECOMMISSION, "--delete", url=proxy.url)
+    assert failed.exit_code == 3, failed.output
+    rerun = capacity(*DECOMMISSION, "--delete", url=url)
+    assert rerun.exit_code == 0, rerun.output
+    assert x86_group(url) is None
+    names = [t["LaunchTemplateName"] for t in api(url, "ec2").describe_launch_templates()[
+        "LaunchTemplates"]]  # fmt: skip
+    assert "cp-x86-lt" not in names
+    assert state(url)["providers"] == ["cp-arm"]
 
 
 def test_decommission_refuses_a_provider_of_another_cluster(moto: str) -> None:
