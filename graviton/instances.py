@@ -74,6 +74,8 @@ class Generation(StrEnum):
 
 # The family generation digit of a Graviton type -> its processor.
 _GENERATION_BY_DIGIT = {6: Generation.GRAVITON2, 7: Generation.GRAVITON3, 8: Generation.GRAVITON4}
+# Graviton2 families whose digit is their own line's generation, not the processor's
+_GRAVITON2_FAMILIES = frozenset({"t4g", "x2gd", "im4gn", "is4gen", "g5g"})
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,7 @@ def generation(instance_type: str) -> Generation | None:
         return None
     if parsed.family in _GRAVITON_ONLY_FAMILIES:
         return Generation.GRAVITON1
-    if parsed.cls == "t" and parsed.gen == 4:
+    if parsed.family in _GRAVITON2_FAMILIES:
         return Generation.GRAVITON2
     return _GENERATION_BY_DIGIT.get(parsed.gen)
 

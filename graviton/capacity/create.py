@@ -9,8 +9,12 @@ undone and, if an undo failed too, what is left.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 from graviton.aws import aws_errors
@@ -18,6 +22,7 @@ from graviton.aws.fleet import describe_group
 from graviton.capacity.plan import Clients, describe_cluster, describe_provider
 from graviton.capacity.twin import TWIN_OF_TAG, TwinPlan
 from graviton.errors import GravitonError, ServiceUnavailable, UsageError, one_line
+from graviton.instances import Arch, architecture
 
 
 class CreateFailed(ServiceUnavailable):
@@ -33,9 +38,41 @@ class CreateFailed(ServiceUnavailable):
 
 
 class CreateInterrupted(CreateFailed):
-    """Ctrl-C midway: what this run had created was deleted, then exit 130."""
+    """Ctrl-C (exit 130) or SIGTERM (exit 143) midway: what this run had created was deleted."""
 
     exit_code = 130
+
+
+class CreateTerminated(CreateInterrupted):
+    exit_code = 143
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the run is so that its undo log is played back as on Ctrl-C."""
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While creating: SIGTERM raises :class:`_Terminated` (its default kills the process and
+    leaves half a twin behind). Only the main thread can take signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_terminated(signum: int, frame: FrameType | None) -> None:
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _ignore_sigterm() -> None:
+    """While undoing: a second SIGTERM must not cut the undo short (SIGKILL still can)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 @dataclass(frozen=True)
@@ -55,8 +92,12 @@ class Outcome:
 
 @dataclass
 class _Undo:
+    """One undo step, logged BEFORE its call is sent: a call AWS carried out but whose answer
+    was lost (botocore's retry then told it already exists) must be undone too. ``run`` looks
+    first and returns False when there was nothing of this run's to undo."""
+
     what: str
-    run: Callable[[], None]
+    run: Callable[[], bool]
 
 
 def create_twin(clients: Clients, plan: TwinPlan) -> Outcome:
@@ -65,24 +106,32 @@ def create_twin(clients: Clients, plan: TwinPlan) -> Outcome:
     created: list[str] = []
     kept: list[str] = []
     attached = False
-    try:
-        template_id = _launch_template(clients, plan, undo, created, kept)
-        group_arn = _group(clients, plan, template_id, undo, created, kept)
-        _provider(clients, plan, group_arn, undo, created, kept)
-        attached = _attach(clients, plan, undo)
-    except KeyboardInterrupt:
-        if not undo:
-            raise
-        undone, left = _play_back(undo)
-        raise CreateInterrupted(f"capacity create {plan.name}: interrupted", undone, left) from None
-    except Exception as exc:
-        if not undo:
-            raise
-        message = (
-            str(exc) if isinstance(exc, GravitonError) else one_line(f"{type(exc).__name__}: {exc}")
-        )
-        undone, left = _play_back(undo)
-        raise CreateFailed(f"capacity create {plan.name}: {message}", undone, left) from None
+    with _sigterm_interrupts():
+        try:
+            template_id = _launch_template(clients, plan, undo, created, kept)
+            group_arn = _group(clients, plan, template_id, undo, created, kept)
+            _provider(clients, plan, group_arn, undo, created, kept)
+            attached = _attach(clients, plan, undo)
+        except KeyboardInterrupt as exc:
+            _ignore_sigterm()
+            terminated = isinstance(exc, _Terminated)
+            if not undo and not terminated:
+                raise
+            undone, left = _play_back(undo)
+            kind = CreateTerminated if terminated else CreateInterrupted
+            how = "terminated (SIGTERM)" if terminated else "interrupted"
+            raise kind(f"capacity create {plan.name}: {how}", undone, left) from None
+        except Exception as exc:
+            if not undo:
+                raise
+            message = (
+                str(exc)
+                if isinstance(exc, GravitonError)
+                else one_line(f"{type(exc).__name__}: {exc}")
+            )
+            _ignore_sigterm()
+            undone, left = _play_back(undo)
+            raise CreateFailed(f"capacity create {plan.name}: {message}", undone, left) from None
     return Outcome(plan.name, tuple(created), tuple(kept), attached)
 
 
@@ -91,11 +140,12 @@ def _play_back(undo: list[_Undo]) -> tuple[list[str], list[str]]:
     left: list[str] = []
     for step in reversed(undo):
         try:
-            step.run()
+            did = step.run()
         except Exception as exc:  # keep undoing the rest; report what stays
             left.append(f"{step.what} ({one_line(str(exc), 120)})")
         else:
-            undone.append(step.what)
+            if did:
+                undone.append(step.what)
     undone.reverse()  # CreateFailed prints them in the order they were undone
     return undone, left
 
@@ -121,20 +171,26 @@ def _check_ours(
 def _launch_template(
     clients: Clients, plan: TwinPlan, undo: list[_Undo], created: list[str], kept: list[str]
 ) -> str:
-    import botocore.exceptions
-
     ec2 = clients.ec2
-    try:
-        found = ec2.describe_launch_templates(LaunchTemplateNames=[plan.name])["LaunchTemplates"]
-    except botocore.exceptions.ClientError as exc:
-        if "NotFound" not in str(exc.response.get("Error", {}).get("Code", "")):
-            with aws_errors("EC2 DescribeLaunchTemplates"):
-                raise
-        found = []
+    found = _templates(ec2, plan.name)
     if found:
         _check_ours("launch template", plan.name, found[0].get("Tags"), plan)
+        _check_arm64_template(ec2, plan.name)
         kept.append(f"launch template {plan.name}")
         return str(found[0]["LaunchTemplateId"])
+    what = f"launch template {plan.name}"
+
+    def delete_template() -> bool:
+        mine = [
+            t
+            for t in _templates(ec2, plan.name)
+            if _tag_value(t.get("Tags")) == plan.tags[TWIN_OF_TAG]
+        ]
+        for template in mine:
+            ec2.delete_launch_template(LaunchTemplateId=template["LaunchTemplateId"])
+        return bool(mine)
+
+    undo.append(_Undo(what, delete_template))
     with aws_errors("EC2 CreateLaunchTemplate"):
         answer = ec2.create_launch_template(
             LaunchTemplateName=plan.name,
@@ -146,11 +202,51 @@ def _launch_template(
                 }
             ],
         )
-    template_id = str(answer["LaunchTemplate"]["LaunchTemplateId"])
-    what = f"launch template {plan.name}"
+    template_id = (answer.get("LaunchTemplate") or {}).get("LaunchTemplateId")
+    if not template_id:
+        raise ServiceUnavailable("EC2 CreateLaunchTemplate: its answer names no launch template")
     created.append(what)
-    undo.append(_Undo(what, lambda: ec2.delete_launch_template(LaunchTemplateId=template_id)))
-    return template_id
+    return str(template_id)
+
+
+def _templates(ec2: Any, name: str) -> list[Mapping[str, Any]]:
+    """The launch templates named ``name`` (none: EC2 answers NotFound)."""
+    import botocore.exceptions
+
+    try:
+        found: list[Mapping[str, Any]] = ec2.describe_launch_templates(LaunchTemplateNames=[name])[
+            "LaunchTemplates"
+        ]
+    except botocore.exceptions.ClientError as exc:
+        if "NotFound" not in str(exc.response.get("Error", {}).get("Code", "")):
+            with aws_errors("EC2 DescribeLaunchTemplates"):
+                raise
+        found = []
+    return found
+
+
+def _check_arm64_template(ec2: Any, name: str) -> None:
+    """A kept twin template must still launch arm64: a later version with an x86 AMI or type
+    (the group launches ``$Latest``) boots nothing on Graviton."""
+    with aws_errors("EC2 DescribeLaunchTemplateVersions"):
+        versions = ec2.describe_launch_template_versions(
+            LaunchTemplateName=name, Versions=["$Latest"]
+        )["LaunchTemplateVersions"]
+    data = versions[0].get("LaunchTemplateData") or {} if versions else {}
+    image = data.get("ImageId")
+    arch = None
+    if image:
+        with aws_errors("EC2 DescribeImages"):
+            images = ec2.describe_images(ImageIds=[str(image)]).get("Images", [])
+        arch = images[0].get("Architecture") if images else None
+    itype = data.get("InstanceType")
+    if arch != "arm64" or (itype and architecture(str(itype)) is not Arch.ARM64):
+        raise UsageError(
+            f"launch template {name} (the twin) drifted: its latest version launches "
+            f"{image or 'no AMI'} ({arch or 'unknown architecture'})"
+            + (f" on {itype}" if itype else "")
+            + ", not arm64; fix or delete it by hand"
+        )
 
 
 def _group(
@@ -165,6 +261,19 @@ def _group(
     existing = describe_group(autoscaling, plan.name)
     if existing is not None:
         _check_ours("auto scaling group", plan.name, existing.get("Tags"), plan)
+        spec = (
+            existing.get("LaunchTemplate")
+            or ((existing.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}).get(
+                "LaunchTemplateSpecification"
+            )
+            or {}
+        )
+        launches = spec.get("LaunchTemplateId") or spec.get("LaunchTemplateName")
+        if launches not in (template_id, plan.name):
+            raise UsageError(
+                f"auto scaling group {plan.name} (the twin) launches from {launches or 'nothing'}"
+                f", not launch template {plan.name}: it drifted; fix or delete it by hand"
+            )
         kept.append(f"auto scaling group {plan.name}")
         return str(existing["AutoScalingGroupARN"])
     request = dict(plan.group_request)
@@ -179,18 +288,19 @@ def _group(
         dict(tag, ResourceId=plan.name, ResourceType="auto-scaling-group")
         for tag in request.get("Tags", [])
     ]
+    what = f"auto scaling group {plan.name}"
+
+    def delete_group() -> bool:
+        group = describe_group(autoscaling, plan.name)
+        if group is None or _tag_value(group.get("Tags")) != plan.tags[TWIN_OF_TAG]:
+            return False
+        autoscaling.delete_auto_scaling_group(AutoScalingGroupName=plan.name, ForceDelete=True)
+        return True
+
+    undo.append(_Undo(what, delete_group))
     with aws_errors("Auto Scaling CreateAutoScalingGroup"):
         autoscaling.create_auto_scaling_group(**request)
-    what = f"auto scaling group {plan.name}"
     created.append(what)
-    undo.append(
-        _Undo(
-            what,
-            lambda: autoscaling.delete_auto_scaling_group(
-                AutoScalingGroupName=plan.name, ForceDelete=True
-            ),
-        )
-    )
     group = describe_group(autoscaling, plan.name)
     if group is None:
         raise ServiceUnavailable(f"auto scaling group {plan.name} not found after creating it")
@@ -209,17 +319,32 @@ def _provider(
     existing = describe_provider(ecs, plan.name)
     if existing is not None:
         _check_ours("capacity provider", plan.name, existing.get("tags"), plan)
+        scales = (existing.get("autoScalingGroupProvider") or {}).get("autoScalingGroupArn")
+        if scales != group_arn:
+            raise UsageError(
+                f"capacity provider {plan.name} (the twin) scales {scales or 'no group'}, not "
+                f"auto scaling group {plan.name} ({group_arn}): it drifted (was its group "
+                "deleted?); delete the provider by hand and rerun"
+            )
         kept.append(f"capacity provider {plan.name}")
         return
     request = dict(plan.provider_request)
     request["autoScalingGroupProvider"] = dict(
         request["autoScalingGroupProvider"], autoScalingGroupArn=group_arn
     )
+    what = f"capacity provider {plan.name}"
+
+    def delete_provider() -> bool:
+        found = describe_provider(ecs, plan.name)
+        if found is None or _tag_value(found.get("tags")) != plan.tags[TWIN_OF_TAG]:
+            return False
+        ecs.delete_capacity_provider(capacityProvider=plan.name)
+        return True
+
+    undo.append(_Undo(what, delete_provider))
     with aws_errors("ECS CreateCapacityProvider"):
         ecs.create_capacity_provider(**request)
-    what = f"capacity provider {plan.name}"
     created.append(what)
-    undo.append(_Undo(what, lambda: ecs.delete_capacity_provider(capacityProvider=plan.name)))
 
 
 def _attach(clients: Clients, plan: TwinPlan, undo: list[_Undo]) -> bool:
@@ -229,20 +354,24 @@ def _attach(clients: Clients, plan: TwinPlan, undo: list[_Undo]) -> bool:
     if plan.name in providers:
         return False
     strategy = [dict(item) for item in cluster.get("defaultCapacityProviderStrategy") or []]
+
+    def detach() -> bool:  # as the cluster is then, less the twin: nothing else is touched
+        now = describe_cluster(ecs, plan.cluster)
+        attached = list(now.get("capacityProviders") or [])
+        if plan.name not in attached:
+            return False
+        ecs.put_cluster_capacity_providers(
+            cluster=plan.cluster,
+            capacityProviders=[p for p in attached if p != plan.name],
+            defaultCapacityProviderStrategy=list(now.get("defaultCapacityProviderStrategy") or []),
+        )
+        return True
+
+    undo.append(_Undo(f"attachment of {plan.name} to cluster {plan.cluster}", detach))
     with aws_errors("ECS PutClusterCapacityProviders"):
         ecs.put_cluster_capacity_providers(
             cluster=plan.cluster,
             capacityProviders=[*providers, plan.name],
             defaultCapacityProviderStrategy=strategy,
         )
-    undo.append(
-        _Undo(
-            f"attachment of {plan.name} to cluster {plan.cluster}",
-            lambda: ecs.put_cluster_capacity_providers(
-                cluster=plan.cluster,
-                capacityProviders=providers,
-                defaultCapacityProviderStrategy=strategy,
-            ),
-        )
-    )
     return True

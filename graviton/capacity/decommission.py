@@ -2,7 +2,8 @@
 and ``graviton shift --finalize --scale-in-x86``).
 
 Refused (exit 2, nothing changed, every user named) while a service's capacity provider
-strategy or the cluster's default strategy gives the provider weight or base, while a task runs
+strategy or the cluster's default strategy gives the provider weight or base, while another
+cluster has it attached (its group serves that cluster), while a task runs
 or is pending on one of its container instances, or while one of its instances is protected
 from scale-in without being a container instance graviton can drain. Otherwise, in this order:
 strategy entries naming it with weight 0 and base 0 are dropped (ECS does not detach a provider
@@ -10,7 +11,8 @@ a strategy names; dropping one from a service's strategy is a new deployment of 
 whose tasks stay where the rest of its strategy places them); it is detached from the cluster
 (every other provider kept); its container instances are set to DRAINING and waited for until
 empty; their scale-in protection is lifted (they are empty) and the group is scaled to 0; with
-``delete``, the capacity provider, the group and the launch template only it used are deleted.
+``delete``, the group, the launch template only it used and then the capacity provider are
+deleted (the provider last, so that a rerun after a failed step finds what is left).
 """
 
 from __future__ import annotations
@@ -139,6 +141,11 @@ def decommission(
 
     # ---- who still uses it (reads only) ----
     users: list[str] = []
+    if request.provider not in (cluster.get("capacityProviders") or []):
+        # not this cluster's (or detached by an earlier run): it must be no other cluster's,
+        # or its group would be scaled in under that cluster's tasks
+        for other in _clusters_using(ecs, request.provider, str(cluster.get("clusterArn", ""))):
+            users.append(f"it is attached to cluster {other}, not {cluster_name}")
     zero_in: list[Mapping[str, Any]] = []
     default = list(cluster.get("defaultCapacityProviderStrategy") or [])
     for item in default:
@@ -274,6 +281,24 @@ def decommission(
     )
 
 
+def _clusters_using(ecs: Any, provider: str, this_arn: str) -> list[str]:
+    """The names of the other clusters that have ``provider`` attached."""
+    arns: list[str] = []
+    with aws_errors("ECS ListClusters"):
+        for page in ecs.get_paginator("list_clusters").paginate():
+            arns.extend(a for a in page.get("clusterArns", []) if a != this_arn)
+    out: list[str] = []
+    for chunk in chunks(arns, 100):
+        with aws_errors("ECS DescribeClusters"):
+            answer = ecs.describe_clusters(clusters=chunk)
+        out += [
+            str(c.get("clusterName"))
+            for c in answer.get("clusters", [])
+            if provider in (c.get("capacityProviders") or []) and c.get("status") != "INACTIVE"
+        ]
+    return out
+
+
 def _task_owners(ecs: Any, cluster: str, ci_arn: str) -> str:
     with aws_errors("ECS ListTasks"):
         arns = ecs.list_tasks(cluster=cluster, containerInstance=ci_arn).get("taskArns", [])
@@ -327,27 +352,41 @@ def _delete(
     step: Callable[[str, Callable[[], None]], None],
 ) -> None:
     ecs, autoscaling, ec2 = clients.ecs, clients.autoscaling, clients.ec2
+    # The provider goes last: it is what a rerun finds the group and template by, so a step
+    # that fails leaves what a rerun needs to finish (ECS marks a provider whose group is
+    # deleted INACTIVE by itself).
+    if group is not None:
+        _delete_group_and_template(autoscaling, ec2, group_name, group, step)
 
     def provider() -> None:
+        if describe_provider(ecs, request.provider) is None:
+            return  # INACTIVE once its group was deleted
         with aws_errors("ECS DeleteCapacityProvider"):
             ecs.delete_capacity_provider(capacityProvider=request.provider)
 
     step(f"deleted capacity provider {request.provider}", provider)
-    if group is None:
-        return
+
+
+def _delete_group_and_template(
+    autoscaling: Any,
+    ec2: Any,
+    group_name: str,
+    group: Mapping[str, Any],
+    step: Callable[[str, Callable[[], None]], None],
+) -> None:
+    spec = group.get("LaunchTemplate") or (
+        (group.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}
+    ).get("LaunchTemplateSpecification")
+    others = _other_users(autoscaling, group_name, spec) if spec else []
 
     def delete_group() -> None:
         with aws_errors("Auto Scaling DeleteAutoScalingGroup"):
             autoscaling.delete_auto_scaling_group(AutoScalingGroupName=group_name, ForceDelete=True)
 
     step(f"deleted auto scaling group {group_name}", delete_group)
-    spec = group.get("LaunchTemplate") or (
-        (group.get("MixedInstancesPolicy") or {}).get("LaunchTemplate") or {}
-    ).get("LaunchTemplateSpecification")
     if not spec:
         return
     label = str(spec.get("LaunchTemplateName") or spec.get("LaunchTemplateId"))
-    others = _other_users(autoscaling, group_name, spec)
     if others:
         step(f"kept launch template {label}: also used by {', '.join(others)}", lambda: None)
         return

@@ -19,6 +19,7 @@ from graviton.capacity.twin import (
     ami_family,
     copied_fields,
     map_type,
+    name_problem,
     template_data,
     user_tags,
 )
@@ -89,6 +90,9 @@ def default_name(source: str) -> str:
     return f"{source}-arm64"
 
 
+MAX_GROUP_TAGS = 50  # tags per auto scaling group (AWS; moto does not enforce it)
+
+
 def plan_twin(clients: Clients, request: PlanRequest) -> TwinPlan:
     """The twin of ``request.source`` in ``request.cluster``; UsageError when it cannot be made
     as asked (exit 2, nothing changed)."""
@@ -98,6 +102,11 @@ def plan_twin(clients: Clients, request: PlanRequest) -> TwinPlan:
     provider = describe_provider(clients.ecs, source)
     if provider is None:
         raise UsageError(f"capacity provider {source!r} not found")
+    if source not in attached:  # its instances join another cluster: the twin's would too
+        raise UsageError(
+            f"capacity provider {source!r} is not attached to cluster "
+            f"{cluster.get('clusterName', request.cluster)!r}: pass the cluster it serves"
+        )
     asg_arn = (provider.get("autoScalingGroupProvider") or {}).get("autoScalingGroupArn")
     if not asg_arn:
         raise UsageError(f"capacity provider {source!r} has no auto scaling group")
@@ -180,6 +189,9 @@ def plan_twin(clients: Clients, request: PlanRequest) -> TwinPlan:
     data = template_data(x86_data, ami, lt_type)
 
     name = request.name or default_name(source)
+    problem = name_problem(name, source)
+    if problem is not None:
+        raise UsageError(problem)
     group_request: dict[str, Any] = {
         "AutoScalingGroupName": name,
         "MinSize": 0,
@@ -239,6 +251,12 @@ def plan_twin(clients: Clients, request: PlanRequest) -> TwinPlan:
     tags = user_tags(group.get("Tags") or [])
     tags.append({"Key": MANAGED_TAG, "Value": "", "PropagateAtLaunch": True})
     tags.append({"Key": TWIN_OF_TAG, "Value": source, "PropagateAtLaunch": False})
+    if len(tags) > MAX_GROUP_TAGS:  # AWS refuses the group: refuse before anything is made
+        raise UsageError(
+            f"the twin's auto scaling group would carry {len(tags)} tags ({len(tags) - 2} copied "
+            f"from {group_name}, {MANAGED_TAG}, {TWIN_OF_TAG}); AWS allows {MAX_GROUP_TAGS}: "
+            f"remove {len(tags) - MAX_GROUP_TAGS} from {group_name} first"
+        )
     group_request["Tags"] = tags
     fields.append(
         Field(
@@ -364,8 +382,19 @@ def _only_x86_provider(clients: Clients, attached: list[str]) -> str:
 def _arm64_ami(clients: Clients, x86_ami: Any, given: str | None) -> tuple[str, str]:
     """The arm64 AMI for the twin and why; UsageError for a custom AMI without --ami."""
     if given:
-        with aws_errors("EC2 DescribeImages"):
+        import botocore.exceptions
+
+        try:
             images = clients.ec2.describe_images(ImageIds=[given]).get("Images", [])
+        except botocore.exceptions.ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if not code.startswith("InvalidAMIID"):  # NotFound, Malformed, Unavailable
+                with aws_errors("EC2 DescribeImages"):
+                    raise
+            images = []
+        except botocore.exceptions.BotoCoreError:
+            with aws_errors("EC2 DescribeImages"):
+                raise
         if not images:
             raise UsageError(f"--ami {given}: no such image in {clients.region}")
         arch = images[0].get("Architecture")

@@ -30,6 +30,27 @@ _GENERATION_DIGIT = {
 }
 
 
+# The twin's one name is that of a launch template ([A-Za-z0-9().-/_], 3-128), an auto scaling
+# group and a capacity provider ([A-Za-z0-9_-], up to 255, not starting with aws/ecs/fargate):
+# a name one of them refuses would fail midway, after the others were made.
+_NAME = re.compile(r"^[A-Za-z0-9_-]{3,128}$")
+_RESERVED_PREFIXES = ("aws", "ecs", "fargate")
+
+
+def name_problem(name: str, source: str) -> str | None:
+    """Why ``name`` cannot name the twin of ``source`` (every resource of it), or None."""
+    if name == source:
+        return f"--name {name}: that is the x86 provider's own name; the twin needs another"
+    if not _NAME.match(name):
+        return (
+            f"--name {name!r}: 3 to 128 letters, digits, '-' or '_' (it names a launch template, "
+            "an auto scaling group and a capacity provider)"
+        )
+    if name.lower().startswith(_RESERVED_PREFIXES):
+        return f"--name {name}: ECS capacity provider names cannot start with aws, ecs or fargate"
+    return None
+
+
 class How(StrEnum):
     COPIED = "copied"
     MAPPED = "mapped"

@@ -92,17 +92,19 @@ def auto_generation(
     """Pure: the generation to validate on and a one-line account of where it came from.
 
     ``explicit``: the user named the provider, so it must be an ARM one; otherwise (a whole
-    cluster) x86 providers are passed over and every ARM provider counts."""
+    cluster) x86 providers are passed over and every ARM provider counts, and a provider whose
+    types cannot be read is refused (it could be an older Graviton)."""
     generations: dict[str, Generation] = {}
     arm: dict[str, Sequence[str]] = {}
     for name, found in types.items():
         if isinstance(found, str):
-            if explicit:
-                raise PreflightError(
-                    f"capacity provider {name!r}: {found}; cannot tell its Graviton generation: "
-                    "pass --cpu graviton2|graviton3|graviton4"
-                )
-            continue
+            # a provider of the cluster whose types cannot be read may run an older Graviton
+            # than the ones that can: passing it over would validate on too new a CPU
+            hint = "" if explicit else "name the ARM one with --provider or "
+            raise PreflightError(
+                f"capacity provider {name!r}: {found}; cannot tell its Graviton generation: "
+                f"{hint}pass --cpu graviton2|graviton3|graviton4"
+            )
         graviton = [t for t in found if architecture(t) is Arch.ARM64]
         if not graviton:
             if explicit:

@@ -11,12 +11,43 @@ signal 4 (Illegal instruction)" the container never exits. The hard timeout remo
 
 from __future__ import annotations
 
+import signal
 import subprocess
+import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 
+from graviton.errors import GravitonError
 from graviton.oci.engine import docker_binary
+
+
+class Terminated(GravitonError):
+    """SIGTERM while the container ran: it was removed, then exit 143."""
+
+    exit_code = 143
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM's default action ends graviton at once and leaves the container running (the
+    engine owns it): while it runs, SIGTERM raises :class:`Terminated` instead, so that the
+    container is removed. Only the main thread can take signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the removal
+        raise Terminated("terminated (SIGTERM): the validate container was removed")
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @dataclass(frozen=True)
@@ -43,22 +74,23 @@ def run_emulated(
     for key, value in env.items():
         args += ["--env", f"{key}={value}"]
     args += [image, *argv[1:]]
-    try:
-        proc = subprocess.run(
-            args,
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
-    except subprocess.TimeoutExpired as exc:
-        _remove(docker, name)
-        return Emulated(_decoded(exc.stdout), _decoded(exc.stderr), None)
-    except BaseException:  # Ctrl-C, SIGTERM: the container must not outlive graviton
-        _remove(docker, name)
-        raise
+    with _sigterm_raises():  # held until the container is removed, too
+        try:
+            proc = subprocess.run(
+                args,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as exc:
+            _remove(docker, name)
+            return Emulated(_decoded(exc.stdout), _decoded(exc.stderr), None)
+        except BaseException:  # Ctrl-C, SIGTERM: the container must not outlive graviton
+            _remove(docker, name)
+            raise
     return Emulated(proc.stdout, proc.stderr, proc.returncode)
 
 

@@ -12,7 +12,8 @@ It prints JSON lines, each prefixed with ``@@graviton-probe``:
 * ``import``: each top-level module imported in a fresh interpreter with a per-module timeout:
   ``ok``, ``error`` (the exception), ``exit`` (a code), ``signal`` (the number) or ``timeout``;
 * ``run``: the ``--run`` command's exit code or signal and its output's tail;
-* ``done``: the probe finished (a missing ``done`` means it was cut short).
+* ``done``: the probe finished (a missing ``done`` means it was cut short), with the number of
+  records printed before it (fewer arriving means its output was garbled on the way).
 """
 
 from __future__ import annotations
@@ -47,10 +48,16 @@ CHILD = (
 )
 
 
+EMITTED = [0]  # records printed so far: ``done`` carries the count
+
+
 def emit(kind: str, **fields: Any) -> None:
     fields["type"] = kind
+    if kind == "done":
+        fields["records"] = EMITTED[0]
     sys.stdout.write(MARK + json.dumps(fields, sort_keys=True) + "\n")
     sys.stdout.flush()
+    EMITTED[0] += 1
 
 
 def auxv() -> dict[int, int]:

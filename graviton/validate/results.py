@@ -8,9 +8,10 @@ cut short) is a ``timeout``, never an ``ok``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from graviton.errors import one_line
 from graviton.instances import Generation
@@ -25,6 +26,7 @@ from graviton.validate.model import (
     signal_text,
 )
 
+T = TypeVar("T")
 MARK = "@@graviton-probe "  # the prefix of probe_script.MARK (the script is never imported)
 FOREIGN_SHOWN = 3  # foreign ELF paths named in a one-line detail
 
@@ -40,11 +42,14 @@ class ProbeResults:
 
 
 def parse_lines(lines: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """The probe's records (lines with its prefix; anything else the image prints is ignored)."""
+    """The probe's records (lines with its prefix; anything else the image prints is ignored,
+    but a line with the prefix inside it is a record garbled by other output)."""
     records: list[dict[str, Any]] = []
     problems: list[str] = []
     for line in lines:
         if not line.startswith(MARK):
+            if MARK.strip() in line:
+                problems.append(f"garbled probe line: {one_line(line, 120)}")
             continue
         try:
             record = json.loads(line[len(MARK) :])
@@ -179,6 +184,18 @@ def _seen(record: Mapping[str, Any]) -> CpuSeen:
     )
 
 
+def _readable(problems: list[str], kind: str, build: Callable[[], T]) -> T | None:
+    """``build()``, or None with a problem when a record has the probe's shape but not its
+    fields (valid JSON, wrong types): not proven, never an exception (exit 70)."""
+    try:
+        return build()
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        problems.append(
+            f"unreadable probe {kind} record: {one_line(f'{type(exc).__name__}: {exc}', 120)}"
+        )
+        return None
+
+
 def interpret(lines: Iterable[str], cpu: Generation, run_command: str | None) -> ProbeResults:
     """The probe's output -> results (the pure core of ``graviton validate``)."""
     records, problems = parse_lines(lines)
@@ -188,10 +205,10 @@ def interpret(lines: Iterable[str], cpu: Generation, run_command: str | None) ->
     run: Mapping[str, Any] | None = None
     complete = False
     errors: list[DistributionResult] = []
-    for record in records:
+    for index, record in enumerate(records):
         kind = record["type"]
         if kind == "cpu":
-            seen = _seen(record)
+            seen = _readable(problems, "cpu", partial(_seen, record))
         elif kind == "dist":
             dists.append(record)
         elif kind == "import":
@@ -200,6 +217,13 @@ def interpret(lines: Iterable[str], cpu: Generation, run_command: str | None) ->
             run = record
         elif kind == "done":
             complete = True
+            sent = record.get("records")
+            arrived = index + len(problems)  # unreadable lines were records too
+            if not isinstance(sent, int) or sent != arrived:
+                problems.append(
+                    f"the probe printed {sent} records before 'done' but {index} arrived "
+                    "readable: its output was garbled or cut on the way"
+                )
         elif kind == "dist-error":
             message = one_line(str(record.get("message") or "unreadable metadata"))
             errors.append(
@@ -215,15 +239,27 @@ def interpret(lines: Iterable[str], cpu: Generation, run_command: str | None) ->
                     location="",
                 )
             )
-    results = [distribution_result(d, imports, cpu) for d in dists] + errors
+    results = errors + [
+        found
+        for d in dists
+        if (found := _readable(problems, "dist", partial(distribution_result, d, imports, cpu)))
+    ]
     results.sort(key=lambda r: (r.name.lower(), r.version))
+    ran = None
+    if run_command is not None:
+        ran = _readable(problems, "run", partial(run_result, run_command, run, cpu))
+        if ran is None:
+            ran = run_result(run_command, None, cpu)  # never a pass: the record was unreadable
     return ProbeResults(
         distributions=tuple(results),
-        run=None if run_command is None else run_result(run_command, run, cpu),
+        run=ran,
         seen=seen,
         complete=complete,
         problems=tuple(problems),
         out_of_time=any(
             r.get("outcome") == "budget" for r in records if r["type"] in ("import", "run")
-        ),
+        )
+        # the --run command's only limit is what is left of the budget: its timeout is the
+        # budget running out, not a result of the code under test
+        or any(r.get("outcome") == "timeout" for r in records if r["type"] == "run"),
     )

@@ -18,7 +18,7 @@ from graviton.oci.manifest import ManifestReader
 from graviton.oci.reference import ImageRef
 from graviton.validate.cpu import mismatch
 from graviton.validate.emulate import Emulated, run_emulated
-from graviton.validate.model import CpuModel, Report
+from graviton.validate.model import CpuModel, Report, Status
 from graviton.validate.results import ProbeResults, interpret
 
 PYTHONS = ("python3", "python")  # tried in this order: the image's own interpreter runs the probe
@@ -99,12 +99,26 @@ def _probe(request: Request, ref: str) -> Emulated:
     for python in PYTHONS:
         argv = [python, "-c", source, json.dumps(config)]
         outcome = run_emulated(ref, request.platform, argv, env=env, timeout=request.timeout)
-        missing = outcome.exit_code in _NOT_FOUND and "executable file not found" in (
-            outcome.stderr + outcome.stdout
-        )
-        if not missing:
+        if not _missing(python, outcome):
             return outcome
     raise InputError(f"{request.image} has no python3 or python on its PATH: nothing to validate")
+
+
+def _missing(python: str, outcome: Emulated) -> bool:
+    """``python`` is not in the image: docker's own message, or (``--init``) tini's."""
+    if outcome.exit_code not in _NOT_FOUND:
+        return False
+    text = (outcome.stderr + outcome.stdout).lower()
+    return "executable file not found" in text or (
+        f"exec {python} failed: no such file or directory" in text
+    )
+
+
+_NO_EMULATOR = (
+    "the engine could not run an arm64 program (exec format error): QEMU user emulation is not "
+    "registered for aarch64 in binfmt_misc on the engine's host (register it, e.g. docker run "
+    "--privileged --rm tonistiigi/binfmt --install arm64, or use an arm64 engine)"
+)
 
 
 def _error(request: Request, outcome: Emulated, found: ProbeResults) -> str | None:
@@ -117,12 +131,16 @@ def _error(request: Request, outcome: Emulated, found: ProbeResults) -> str | No
     if outcome.exit_code == _DOCKER_ERROR and found.seen is None:
         stderr = outcome.stderr.strip().splitlines()
         raise ServiceUnavailable(f"docker run failed: {one_line(stderr[-1] if stderr else '')}")
+    if found.seen is None and "exec format error" in outcome.stderr.lower():
+        return _NO_EMULATOR
     if found.seen is None or not found.complete:
         last = (outcome.stderr.strip().splitlines() or ["no output"])[-1]
         return f"the probe stopped (exit {outcome.exit_code}): {one_line(last)}"
     if found.problems:
         return found.problems[0]
     if found.out_of_time:
+        if found.run is not None and found.run.status is Status.TIMEOUT:
+            return f"--timeout {request.timeout:g}s reached while --run was still running"
         return f"--timeout {request.timeout:g}s reached before every module was imported"
     if found.seen.machine not in ("aarch64", "arm64"):
         return f"the container runs on {found.seen.machine or 'an unknown CPU'}, not arm64"

@@ -261,16 +261,15 @@ def test_a_foreign_resource_of_the_same_name_is_refused(prod: dict[str, Any]) ->
     assert state(url) == before
 
 
-def test_ctrl_c_midway_undoes_the_run_and_exits_130(prod: dict[str, Any]) -> None:
-    import signal
+def signal_midway(url: str, signum: int) -> tuple[int, str]:
+    """Run ``capacity create`` through a proxy holding CreateCapacityProvider (the launch
+    template and the group are made by then), send ``signum``; the exit code and stderr."""
     import subprocess
     import sys
     import time
 
     from tests.support.cli import env_for
 
-    url = prod["url"]
-    before = state(url)
     with FaultProxy(url) as proxy:
         proxy.hold("CreateCapacityProvider")
         proxy.reject("CreateCapacityProvider", "ClientException", "never reaches moto")
@@ -284,9 +283,18 @@ def test_ctrl_c_midway_undoes_the_run_and_exits_130(prod: dict[str, Any]) -> Non
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
             time.sleep(0.05)
         time.sleep(0.3)  # CreateCapacityProvider is sent next, and held (then rejected)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         _, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130, stderr
+    return proc.returncode, stderr
+
+
+def test_ctrl_c_midway_undoes_the_run_and_exits_130(prod: dict[str, Any]) -> None:
+    import signal
+
+    url = prod["url"]
+    before = state(url)
+    returncode, stderr = signal_midway(url, signal.SIGINT)
+    assert returncode == 130, stderr
     assert "interrupted" in stderr and "auto scaling group cp-arm" in stderr
     assert state(url) == before
 

@@ -48,6 +48,7 @@ class _Rule:
     rewrite: Rewrite | None = None
     after: int = 0  # let this many matching calls through first
     answer: tuple[int, str, bytes] | None = None  # (status, content type, body): moto not asked
+    lose: bool = False  # forward to moto, then close the connection without an answer
 
     def take(self) -> bool:
         """Whether this call is the rule's to act on (consumes one use)."""
@@ -126,6 +127,11 @@ class FaultProxy:
         does not implement, e.g. EC2 DescribeReservedInstances)."""
         self._add(_Rule(operation, times, answer=(status, content_type, body)))
 
+    def lose_answer(self, operation: str, *, times: int | None = 1) -> None:
+        """Forward ``operation`` to moto (it is carried out), then close the connection without
+        answering: the client cannot tell whether it happened (and botocore retries it)."""
+        self._add(_Rule(operation, times, lose=True))
+
     def clear(self) -> None:
         with self._lock:
             for rule in self._rules:
@@ -194,6 +200,10 @@ class FaultProxy:
                     self._reply(canned[0], [("Content-Type", canned[1])], canned[2])
                     return
                 status, headers, payload = proxy._forward(self.command, self.path, self, body)
+                if any(rule.lose for rule in rules):
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 for rule in rules:
                     if rule.rewrite is not None:
                         payload = rule.rewrite(payload)
