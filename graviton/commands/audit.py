@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -96,6 +99,31 @@ def render_report(report: Report | GateReport, fmt: str, output: Path | None) ->
     else:
         click.echo(text, nl=not text.endswith("\n"))
     formats.append_step_summary(report)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread like KeyboardInterrupt: not an Exception, so nothing
+    swallows it, and the run unwinds (index threads abandoned, parse processes stopped)."""
+
+
+@contextlib.contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM ends the command as Ctrl-C does: cleaned up, one line, exit 143."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    except Terminated:
+        click.echo("graviton: terminated", err=True)
+        click.get_current_context().exit(143)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Progress:
@@ -197,6 +225,14 @@ _SHARED_OPTIONS = (
         show_default=True,
         help="Concurrent index requests.",
     ),
+    click.option(
+        "--timeout",
+        metavar="DURATION",
+        default="10m",
+        show_default=True,
+        help="Deadline for all the index reads of the run; one page gets at most 1m of it. "
+        "Past it: exit 3.",
+    ),
 )
 
 
@@ -225,10 +261,13 @@ def audit_request(
     ignores: tuple[str, ...],
     no_resolve: bool,
     jobs: int,
+    timeout: str = "10m",
 ) -> AuditRequest:
     """The audit's settings from its flags, then ``config`` (a ``[tool.graviton]`` section)."""
     from graviton.audit.index import default_cache_dir
     from graviton.audit.run import AuditRequest, env_index_urls
+    from graviton.index import check_index_url
+    from graviton.rollout.plan import parse_duration
 
     if no_cache and offline:
         raise UsageError("--offline answers from the cache: it cannot be combined with --no-cache")
@@ -240,10 +279,22 @@ def audit_request(
     fail = Verdict(fail_on or config.get("fail-on", Verdict.BLOCKED.value))
     if fail not in FAIL_ON_CHOICES:
         raise UsageError(f"fail-on must be one of blocked, unknown, source; got {fail.value}")
+    index_url = index_url or config.get("index-url")
+    for url, what in [(index_url, "--index-url"), *((u, "--extra-index-url") for u in extras)]:
+        if url is not None and not isinstance(url, str):
+            raise UsageError(f"{what}: not a URL: {url!r}")
+        if url:
+            check_index_url(url, what)
+    try:
+        seconds = parse_duration(timeout)
+    except UsageError as exc:
+        raise UsageError(f"--timeout: {exc}") from None
+    if seconds <= 0:
+        raise UsageError(f"--timeout must be longer than 0s: {timeout!r}")
     return AuditRequest(
         paths=paths,
         targets=targets,
-        index_url=index_url or config.get("index-url"),
+        index_url=index_url,
         extra_index_urls=extras,
         cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
         offline=offline,
@@ -252,6 +303,7 @@ def audit_request(
         resolve=not no_resolve,
         workers=jobs,
         parse_processes=min(2, os.cpu_count() or 1),
+        timeout=seconds,
     )
 
 
@@ -296,7 +348,7 @@ def audit(
 
     config = cfg.section(cfg.load(paths[0] if paths else None), "audit")
     request = audit_request(config, paths=paths, dockerfile=dockerfile, **options)
-    with Progress() as progress:
+    with sigterm_unwinds(), Progress() as progress:
         report = run_audit(request, progress=progress)
     render_report(report, choose_format(fmt, config), output)
     click.get_current_context().exit(report.exit_code)

@@ -316,6 +316,7 @@ class IndexClient:
                     initargs=(os.getpid(),),
                 )
             pool = self._pool
+        _block_signals()  # again: starting multiprocessing's resource tracker unblocked them
         try:
             return pool.submit(parse_json_page, body, redact(url)).result()
         except (BrokenExecutor, CancelledError, OSError, RuntimeError):
