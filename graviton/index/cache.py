@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from graviton.index.model import Packed, is_packed
+from graviton.index.model import Packed, is_packed, normal_version
 from graviton.index.urls import redact
 
 CACHE_FORMAT = 3
@@ -68,7 +68,10 @@ class PageCache:
         fetched, age = raw.get("fetched"), raw.get("max_age")
         if (
             not isinstance(releases, dict)
-            or not all(isinstance(v, str) and is_packed(p) for v, p in releases.items())
+            or not all(
+                isinstance(v, str) and normal_version(v) == v and is_packed(p)
+                for v, p in releases.items()
+            )
             or not (etag is None or isinstance(etag, str))
             or not isinstance(fetched, int | float)
             or isinstance(fetched, bool)

@@ -166,6 +166,8 @@ def test_a_bad_timeout_is_exit_2(value: str, index: IndexServer, tmp_path: Path)
         '{"format": 3, "url": "%s", "releases": {"1.0": 5}, "fetched": 1, "max_age": 600}',
         '{"format": 3, "url": "%s", "releases": {"1.0": "a\\tb"}, "fetched": 1, "max_age": 600}',
         '{"format": 3, "url": "%s", "releases": {}, "fetched": "x", "max_age": 600}',
+        '{"format": 3, "url": "%s", "releases": {"not-a-version": "a-x.whl\\t\\t"}, '
+        '"fetched": 1e12, "max_age": 600}',
         '{"format": 3, "url": "%s", "releases": {}, "fetched": 1, "max_age": null}',
         "{not json",
     ],
