@@ -148,3 +148,24 @@ def test_one_line_strips_credentials_from_any_url() -> None:
     assert one_line(text) == "pip said: could not fetch https://host/x and ftp://h/"
     err = InputError(f"bad line 'pkg @ https://u:{REQ_SECRET}@h/p.whl'", path="r.txt", line=3)
     assert str(err) == "r.txt:3: bad line 'pkg @ https://h/p.whl'"
+
+
+def test_even_an_unexpected_error_is_one_line_without_credentials() -> None:
+    import click
+    from click.testing import CliRunner
+
+    from graviton.cli import LazyGroup
+
+    @click.command()
+    def boom() -> None:
+        raise RuntimeError(f"fetching https://u:{REQ_SECRET}@host/x failed\nTraceback-ish line")
+
+    class Group(LazyGroup):
+        def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+            return boom
+
+    result = CliRunner().invoke(Group(name="graviton"), ["boom"])
+    assert result.exit_code == 70
+    assert result.output == (
+        "graviton: error: RuntimeError: fetching https://host/x failed Traceback-ish line\n"
+    )
