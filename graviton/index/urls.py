@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from functools import cache
 from urllib.parse import urljoin, urlsplit
 
 from packaging.utils import canonicalize_name
@@ -17,6 +18,7 @@ def redact(url: str) -> str:
     return strip_credentials(url)
 
 
+@cache
 def index_url_problem(url: str) -> str | None:
     """Why ``url`` cannot be a simple-index base URL, or None when it can."""
     try:
