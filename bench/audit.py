@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE))
 
 from pip_baseline import pip_command, pip_env  # noqa: E402
 
-from graviton.audit.model import Target  # noqa: E402
+from graviton.findings import Target  # noqa: E402
 
 MEASURE = (
     "import resource, subprocess, sys, time\n"

@@ -14,8 +14,8 @@ import sys
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from graviton.audit.model import Target
 from graviton.audit.platforms import platform_tags
+from graviton.findings import Target
 
 
 def pip_command(target: Target, index_url: str, requirements: Iterable[str]) -> list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from graviton import __version__
-from graviton.errors import GravitonError
+from graviton.errors import GravitonError, one_line
 
 # subcommand name -> "module:attribute" under graviton.commands
 SUBCOMMANDS: dict[str, str] = {
@@ -116,7 +116,8 @@ class LazyGroup(click.Group):
             if os.environ.get("GRAVITON_DEBUG"):
                 raise
             code = _exit_code_for(exc)
-            click.echo(f"graviton: error: {type(exc).__name__}: {exc}", err=True)
+            message = one_line(f"{type(exc).__name__}: {exc}", None)  # no secret, one line
+            click.echo(f"graviton: error: {message}", err=True)
             ctx.exit(code)
 
 

@@ -132,11 +132,6 @@ def _table(path: Path) -> dict[str, Any]:
     return table
 
 
-def audit_settings(table: Mapping[str, Any], name: str = "gate") -> AuditConfig:
-    """The audit keys of a raw table (the gate's merged one) as :class:`AuditConfig`."""
-    return _Reader(None).audit(table, name, AUDIT_KEYS + GATE_KEYS)
-
-
 class _Reader:
     """Typed reads of one file's ``[tool.graviton]`` tables, failing with one line."""
 

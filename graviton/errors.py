@@ -7,17 +7,34 @@ Exit codes are shared by every subcommand:
 
 from __future__ import annotations
 
+import re
 
-def one_line(text: str, limit: int = 300) -> str:
-    """Whitespace folded and cut: an HTML error page must not become a multi-line message."""
+# ``scheme://user:password@`` (up to the last ``@`` before the path): what a URL must never show
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s?#@'\"<>]*(?:@[^/\s?#@'\"<>]*)*@")
+
+
+def strip_credentials(text: str) -> str:
+    """Every URL in ``text`` without its ``user:password@`` part."""
+    return _USERINFO.sub(r"\1", text)
+
+
+def one_line(text: str, limit: int | None = 300) -> str:
+    """Text fit for a one-line message: credentials removed from every URL in it, control
+    characters (a terminal escape) shown as U+FFFD, whitespace folded (an HTML error page must not
+    become a multi-line message) and, unless ``limit`` is None, cut to ``limit`` characters."""
+    text = strip_credentials(text)
+    text = "".join(c if c.isprintable() or c.isspace() else "\ufffd" for c in text)
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 class GravitonError(Exception):
-    """Base class: ``str(err)`` is the one-line message shown to the user."""
+    """Base class: ``str(err)`` is the one-line message shown to the user (never a secret)."""
 
     exit_code = 1
+
+    def __str__(self) -> str:
+        return one_line(super().__str__(), None)
 
 
 class UsageError(GravitonError):

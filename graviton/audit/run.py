@@ -12,11 +12,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graviton.audit import sources
-from graviton.audit.index import DEFAULT_JOBS, PYPI, IndexClient, PageCache, Project, redact
-from graviton.audit.model import Finding, Ignore, Manifest, Pin, Report, Target, Verdict
 from graviton.audit.platforms import TagSet
 from graviton.audit.verdicts import judge, marker_skip_reason
 from graviton.errors import InputError, UsageError
+from graviton.findings import Finding, Ignore, Manifest, Pin, Report, Target, Verdict
+from graviton.index import (
+    DEFAULT_JOBS,
+    PYPI,
+    IndexClient,
+    IndexUnavailable,
+    PageCache,
+    Project,
+    ProjectReader,
+    redact,
+)
+from graviton.index.client import DEFAULT_RUN_TIMEOUT
+from graviton.index.urls import index_url_problem
+from graviton.paths import display_path
 
 Progress = Callable[[int, int], None]
 
@@ -39,7 +51,8 @@ class AuditRequest:
     # worker processes for big pages: the CLI turns them on; a library caller opts in, since
     # spawned workers re-import the caller's __main__ (which needs a __name__ guard)
     parse_processes: int = 0
-    timeout: float = 15.0
+    timeout: float = DEFAULT_RUN_TIMEOUT  # seconds for all index reads (a page gets <= 60 s)
+    max_page_bytes: int | None = None  # None: GRAVITON_MAX_PAGE_SIZE, else 64 MiB
 
 
 def input_files(paths: Sequence[Path], cwd: Path | None = None) -> list[tuple[Path, str]]:
@@ -54,20 +67,12 @@ def input_files(paths: Sequence[Path], cwd: Path | None = None) -> list[tuple[Pa
                     "Pipfile.lock, pylock.toml, requirements*.txt, pyproject.toml)",
                     path=str(path),
                 )
-            out.extend((f, _display(f)) for f in found)
+            out.extend((f, display_path(f)) for f in found)
         elif path.exists():
-            out.append((path, _display(path)))
+            out.append((path, display_path(path)))
         else:
             raise InputError("no such file or directory", path=str(path))
     return out
-
-
-def _display(path: Path) -> str:
-    """Paths in reports are relative to the working directory when they are below it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def load_manifests(request: AuditRequest) -> list[Manifest]:
@@ -102,13 +107,38 @@ def _resolve(manifest: Manifest, request: AuditRequest) -> Manifest:
     return replace(resolved, pins=resolved.pins + excluded)
 
 
-def indexes_for(request: AuditRequest, manifest: Manifest, pin: Pin) -> tuple[str, ...]:
-    """Which indexes pip would read for ``pin``: the lock's own, else flags, file, PyPI."""
+def indexes_for(
+    request: AuditRequest, manifest: Manifest, pin: Pin, default: Sequence[str] = (PYPI,)
+) -> tuple[str, ...]:
+    """Which indexes pip would read for ``pin``: the lock's own, else flags, file, and else
+    ``default`` (the index client's own: PyPI unless told otherwise)."""
     if pin.index_urls:
         return pin.index_urls
-    primary = request.index_url or manifest.index_url or PYPI
+    primary = request.index_url or manifest.index_url
+    base = (primary,) if primary else tuple(default)
     extras = tuple(dict.fromkeys(request.extra_index_urls + manifest.extra_index_urls))
-    return (primary, *[u for u in extras if u != primary])
+    return (*base, *[u for u in extras if u not in base])
+
+
+def check_indexes(manifest: Manifest, urls: Iterable[str]) -> None:
+    """An index URL a file names that cannot be an index is bad input (exit 2), not a crash."""
+    for url in urls:
+        problem = index_url_problem(url)
+        if problem:
+            raise InputError(f"index URL {redact(url)!r}: {problem}", path=manifest.path)
+
+
+def index_client(request: AuditRequest) -> IndexClient:
+    """The index client a request describes (the CLI's; a caller may pass its own to audit())."""
+    return IndexClient(
+        (request.index_url or PYPI,),
+        cache=PageCache(request.cache_dir) if request.cache_dir else None,
+        offline=request.offline,
+        workers=request.workers,
+        run_timeout=request.timeout,
+        parse_processes=request.parse_processes,
+        max_page_bytes=request.max_page_bytes,
+    )
 
 
 def apply_ignores(
@@ -124,14 +154,23 @@ def apply_ignores(
     return out, expired
 
 
-def audit(request: AuditRequest, progress: Progress | None = None) -> Report:
+def audit(
+    request: AuditRequest,
+    progress: Progress | None = None,
+    index: ProjectReader | None = None,
+) -> Report:
+    """Audit what ``request`` names; project pages come from ``index`` (default: the
+    :class:`IndexClient` the request describes)."""
     if not request.targets:
         raise UsageError("no target")
     manifests = load_manifests(request)
+    client = index if index is not None else index_client(request)
     work: list[tuple[Manifest, Pin, tuple[str, ...]]] = []
     for manifest in manifests:
         for pin in manifest.pins:
-            work.append((manifest, pin, indexes_for(request, manifest, pin)))
+            urls = indexes_for(request, manifest, pin, client.index_urls)
+            check_indexes(manifest, urls)
+            work.append((manifest, pin, urls))
 
     # pins that need the index, grouped by the page that answers them; the others (direct
     # references, unpinned lines, markers false on every target) are judged without it
@@ -140,7 +179,7 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> Report:
     tagsets = {t: TagSet(t) for t in request.targets}
 
     def decide(pin: Pin, urls: tuple[str, ...], project: Project | None) -> None:
-        label = ", ".join(redact(u) for u in urls)
+        label = ", ".join(redact(u) for u in urls or client.index_urls)
         for target in request.targets:
             findings.append(judge(pin, target, project, tagsets[target], label))
 
@@ -149,20 +188,16 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> Report:
             pending.setdefault((pin.key, urls), []).append(pin)
         else:
             decide(pin, urls, None)
-    client = IndexClient(
-        (request.index_url or PYPI,),
-        cache=PageCache(request.cache_dir) if request.cache_dir else None,
-        offline=request.offline,
-        workers=request.workers,
-        timeout=request.timeout,
-        parse_processes=request.parse_processes,
-    )
     # each project is judged as it arrives and then dropped: memory holds a few pages, not 500
+    found = 0
     for done, (name, urls, project) in enumerate(client.projects(pending), start=1):
+        found += project is not None
         for pin in pending[(name, urls)]:
             decide(pin, urls, project)
         if progress:
             progress(done, len(pending))
+    if pending and not found:
+        raise IndexUnavailable(nothing_found(pending, client.index_urls))
     findings, expired = apply_ignores(findings, request.ignores, request.today)
     findings.sort(
         key=lambda f: (
@@ -178,6 +213,18 @@ def audit(request: AuditRequest, progress: Progress | None = None) -> Report:
         findings=tuple(findings),
         fail_on=request.fail_on,
         expired_ignores=expired,
+    )
+
+
+def nothing_found(pending: Iterable[tuple[str, tuple[str, ...]]], default: Sequence[str]) -> str:
+    """When no pinned project is on the index, the index is wrong (a typo, a path that answers
+    404 for everything), not every pin: that is exit 3, never a pass with ``unknown``s."""
+    keys = list(pending)
+    indexes = sorted({redact(u) for _, urls in keys for u in urls or default})
+    some = ", ".join(name for name, _ in keys[:3]) + (", ..." if len(keys) > 3 else "")
+    return (
+        f"{', '.join(indexes)}: none of the {len(keys)} pinned projects ({some}) is on this "
+        "index (every page answered 404): is the index URL right?"
     )
 
 

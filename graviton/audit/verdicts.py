@@ -19,9 +19,9 @@ from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from graviton.audit.index import DistFile, Project
 from graviton.audit.platforms import TagSet, libc_requirement
 from graviton.findings import Finding, Fix, Pin, Target, Verdict, marker_environment
+from graviton.index import DistFile, Project
 
 
 def marker_skip_reason(marker: str, target: Target) -> str | None:

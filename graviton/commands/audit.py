@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from graviton import config as cfg
-from graviton.audit.index import DEFAULT_JOBS
-from graviton.audit.model import FAIL_ON_CHOICES, Ignore, Report, Target, Verdict
 from graviton.audit.platforms import (
     DEFAULT_PRESET,
     DEFAULT_PYTHON,
@@ -21,14 +22,15 @@ from graviton.audit.platforms import (
     preset,
 )
 from graviton.errors import UsageError
+from graviton.findings import FAIL_ON_CHOICES, Ignore, Report, Target, Verdict
+from graviton.index import DEFAULT_JOBS
+from graviton.report import FORMATS as FORMAT_CHOICES
 
 if TYPE_CHECKING:
     from graviton.audit.run import AuditRequest
-    from graviton.gate.model import GateReport
+    from graviton.findings import GateReport
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-FORMAT_CHOICES = ("table", "text", "json", "sarif", "junit", "markdown", "github")
 
 
 def build_targets(
@@ -93,6 +95,31 @@ def render_report(report: Report | GateReport, fmt: str, output: Path | None) ->
     else:
         click.echo(text, nl=not text.endswith("\n"))
     formats.append_step_summary(report)
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread like KeyboardInterrupt: not an Exception, so nothing
+    swallows it, and the run unwinds (index threads abandoned, parse processes stopped)."""
+
+
+@contextlib.contextmanager
+def sigterm_unwinds() -> Iterator[None]:
+    """SIGTERM ends the command as Ctrl-C does: cleaned up, one line, exit 143."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    except Terminated:
+        click.echo("graviton: terminated", err=True)
+        click.get_current_context().exit(143)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class Progress:
@@ -194,6 +221,14 @@ _SHARED_OPTIONS = (
         show_default=True,
         help="Concurrent index requests.",
     ),
+    click.option(
+        "--timeout",
+        metavar="DURATION",
+        default="10m",
+        show_default=True,
+        help="Deadline for all the index reads of the run; one page gets at most 1m of it. "
+        "Past it: exit 3.",
+    ),
 )
 
 
@@ -205,7 +240,7 @@ def shared_options(func: F) -> F:
 
 
 def audit_request(
-    config: cfg.AuditConfig | Mapping[str, Any],
+    config: cfg.AuditConfig,
     *,
     paths: tuple[Path, ...],
     pythons: tuple[str, ...],
@@ -222,26 +257,36 @@ def audit_request(
     ignores: tuple[str, ...],
     no_resolve: bool,
     jobs: int,
+    timeout: str = "10m",
 ) -> AuditRequest:
     """The audit's settings from its flags, then ``config`` (a ``[tool.graviton]`` section)."""
-    from graviton.audit.index import default_cache_dir
     from graviton.audit.run import AuditRequest, env_index_urls
+    from graviton.index import check_index_url, default_cache_dir
+    from graviton.timeutil import parse_duration
 
     if no_cache and offline:
         raise UsageError("--offline answers from the cache: it cannot be combined with --no-cache")
     if offline:  # pip-compile, run for unpinned inputs, reads no index either (pip's own switch)
         os.environ["PIP_NO_INDEX"] = "1"
-    settings = _settings(config)
+    settings = config
     targets = build_targets(pythons, glibc, musl, target, dockerfile, settings)
     _, env_extras = env_index_urls()
     extras = tuple(dict.fromkeys(extra_index_url + env_extras))
     entries = [*settings.ignore, *(cfg.parse_ignore_flag(text) for text in ignores)]
     ignore_list = [Ignore.of(entry) for entry in entries]
     fail = Verdict(fail_on or settings.fail_on or Verdict.BLOCKED.value)
+    index_url = index_url or settings.index_url
+    for url, what in [(index_url, "--index-url"), *((u, "--extra-index-url") for u in extras)]:
+        if url:
+            check_index_url(url, what)
+    try:
+        seconds = parse_duration(timeout)
+    except UsageError as exc:
+        raise UsageError(f"--timeout: {exc}") from None
     return AuditRequest(
         paths=paths,
         targets=targets,
-        index_url=index_url or settings.index_url,
+        index_url=index_url,
         extra_index_urls=extras,
         cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
         offline=offline,
@@ -250,20 +295,16 @@ def audit_request(
         resolve=not no_resolve,
         workers=jobs,
         parse_processes=min(2, os.cpu_count() or 1),
+        timeout=seconds,
     )
 
 
-def choose_format(fmt: str | None, config: cfg.AuditConfig | Mapping[str, Any]) -> str:
+def choose_format(fmt: str | None, config: cfg.AuditConfig) -> str:
     """--format, else the config's ``format``, else table on a terminal and text otherwise."""
-    chosen = fmt or _settings(config).format or ("table" if sys.stdout.isatty() else "text")
+    chosen = fmt or config.format or ("table" if sys.stdout.isatty() else "text")
     if chosen not in FORMAT_CHOICES:
         raise UsageError(f"format {chosen!r} is not one of {', '.join(FORMAT_CHOICES)}")
     return str(chosen)
-
-
-def _settings(config: cfg.AuditConfig | Mapping[str, Any]) -> cfg.AuditConfig:
-    """The typed settings; a raw table (the gate's merged one) is read as the gate's."""
-    return config if isinstance(config, cfg.AuditConfig) else cfg.audit_settings(config)
 
 
 @click.command()
@@ -299,7 +340,7 @@ def audit(
 
     config = cfg.load_config(paths[0] if paths else None).audit
     request = audit_request(config, paths=paths, dockerfile=dockerfile, **options)
-    with Progress() as progress:
+    with sigterm_unwinds(), Progress() as progress:
         report = run_audit(request, progress=progress)
     render_report(report, choose_format(fmt, config), output)
     click.get_current_context().exit(report.exit_code)

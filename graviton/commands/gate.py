@@ -10,7 +10,6 @@ import click
 from graviton import config as cfg
 from graviton.aws import AwsOptions, aws_options
 from graviton.commands.audit import (
-    FORMAT_CHOICES,
     Progress,
     audit_request,
     choose_format,
@@ -20,6 +19,7 @@ from graviton.commands.audit import (
 from graviton.errors import UsageError
 from graviton.findings import GateReport, Location
 from graviton.paths import display_path, relative_path
+from graviton.report import FORMATS
 
 
 def _line_of(path: Path, text: str) -> int | None:
@@ -169,8 +169,8 @@ def gate(
 
 def _write_spec(text: str) -> tuple[str, Path]:
     fmt, sep, path = text.partition(":")
-    if not sep or not path or fmt not in FORMAT_CHOICES or fmt == "table":
-        choices = ", ".join(f for f in FORMAT_CHOICES if f != "table")
+    if not sep or not path or fmt not in FORMATS or fmt == "table":
+        choices = ", ".join(f for f in FORMATS if f != "table")
         raise UsageError(f"--write wants FORMAT:FILE with FORMAT one of {choices}; got {text!r}")
     return fmt, Path(path)
 

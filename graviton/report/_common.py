@@ -13,7 +13,6 @@ from collections.abc import Iterable
 
 from packaging.markers import InvalidMarker, Marker
 
-from graviton.audit.index import redact
 from graviton.errors import one_line
 from graviton.findings import (
     Check,
@@ -30,6 +29,7 @@ from graviton.findings import (
     marker_environment,
     rule_title,
 )
+from graviton.index import redact
 
 Renderable = Report | GateReport
 

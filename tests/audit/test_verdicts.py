@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from graviton.audit.index import DistFile, Project, group_files, parse_json_page
 from graviton.audit.platforms import TagSet
 from graviton.audit.verdicts import judge, marker_skip_reason
 from graviton.findings import Finding, Location, Pin, Target, Verdict
+from graviton.index import DistFile, Project, group_files, parse_json_page
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "index"
 PY311_228 = Target(python=(3, 11), libc_version=(2, 28))

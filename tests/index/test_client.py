@@ -1,12 +1,13 @@
-"""The PEP 691 client against a real HTTP server on 127.0.0.1."""
+"""The PEP 691/503 client against a real HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from graviton.audit.index import (
+from graviton.index import (
     IndexClient,
     IndexUnavailable,
     PageCache,
@@ -141,16 +142,90 @@ def test_html_parser_reads_anchor_text_when_href_has_no_name() -> None:
     assert files[0].filename == "pkg-1.0-py3-none-any.whl"
 
 
-def test_big_pages_are_parsed_in_a_worker_process(
-    index: IndexServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import graviton.audit.index as ix
-
-    monkeypatch.setattr(ix, "BIG_PAGE", 0)
+def test_big_pages_are_parsed_in_a_worker_process(index: IndexServer) -> None:
     in_process = IndexClient([index.url], parse_processes=0).project("numpy")
-    client = IndexClient([index.url], parse_processes=1)
+    client = IndexClient([index.url], parse_processes=1, big_page=0)
     got = {name: p for name, _, p in client.projects([("numpy", ()), ("malformed", ())][:1])}
     assert client._pool is None  # closed after the batch
     assert got["numpy"] == in_process
     with pytest.raises(IndexUnavailable, match="malformed"):
-        IndexClient([index.url], parse_processes=1).project("malformed")
+        IndexClient([index.url], parse_processes=1, big_page=0).project("malformed")
+
+
+# -- an index it could not read is never an answer -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("login-page", r"not a PEP 503 project page \(page title 'Sign in - Artifactory'\)"),
+        ("access-denied", r"not a PEP 503 project page \(page title 'Access denied'\)"),
+        ("untyped-binary", "without a Content-Type and not with JSON or HTML"),
+    ],
+)
+def test_a_page_that_is_not_an_index_page_is_an_error(
+    index: IndexServer, name: str, message: str
+) -> None:
+    with pytest.raises(IndexUnavailable, match=message) as info:
+        IndexClient([index.url]).project(name)
+    assert f"{index.url}{name}/" in str(info.value)
+
+
+def test_a_page_over_the_size_cap_is_an_error(
+    index: IndexServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # streamed without Content-Length: the cap is enforced while reading, not on a header
+    with pytest.raises(IndexUnavailable, match=r"larger than the 1 MiB cap"):
+        IndexClient([index.url], max_page_bytes=1024 * 1024).project("huge")
+    # with Content-Length: refused before the body is read; the cap comes from the environment
+    monkeypatch.setenv("GRAVITON_MAX_PAGE_SIZE", "32KiB")
+    with pytest.raises(IndexUnavailable, match=r"larger than the 32 KiB cap.*GRAVITON_MAX_PAGE"):
+        IndexClient([index.url]).project("numpy")
+    assert IndexClient([index.url]).project("requests") is not None  # small pages still pass
+
+
+@pytest.mark.parametrize("name", ["drip", "drip-head"])
+def test_a_dripping_server_hits_the_page_deadline(name: str) -> None:
+    with IndexServer(drip_interval=0.2) as index:
+        client = IndexClient([index.url], page_timeout=1.0)
+        with pytest.raises(IndexUnavailable, match=r"no complete answer within 1s \(--timeout\)"):
+            client.project(name)
+
+
+def test_a_run_over_its_deadline_is_an_error_naming_the_index(index: IndexServer) -> None:
+    # each page answers within its own deadline; one after the other, they overrun the run's
+    client = IndexClient([index.url], workers=1, run_timeout=3.0, page_timeout=2.9)
+    names = [("slow-a", ()), ("slow-b", ()), ("slow-c", ())]
+    with pytest.raises(IndexUnavailable) as info:
+        list(client.projects(names))
+    assert re.fullmatch(
+        re.escape(index.url) + r": the index reads did not finish within 3s \(--timeout\); "
+        r"\d of 3 projects read",
+        str(info.value),
+    )
+
+
+def test_retries_come_from_urllib3_retry_on_the_session(index: IndexServer) -> None:
+    from urllib3.util.retry import Retry
+
+    client = IndexClient([index.url], retries=2, backoff=0.01)
+    adapter = client._http().get_adapter(index.url)
+    assert isinstance(adapter.max_retries, Retry) and adapter.max_retries.total == 2
+    assert 503 in adapter.max_retries.status_forcelist
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:99999/simple/",
+        "http://[::1/simple/",
+        "ftp://user:s3cret@127.0.0.1/simple/",
+        "https://user:s3cret@/simple/",
+    ],
+)
+def test_a_url_that_cannot_be_an_index_is_a_usage_error(url: str) -> None:
+    from graviton.errors import UsageError
+
+    with pytest.raises(UsageError) as info:
+        IndexClient([url])
+    assert "s3cret" not in str(info.value) and len(str(info.value).splitlines()) == 1

@@ -1,0 +1,119 @@
+"""The on-disk cache of project pages, in their derived (grouped, packed) form.
+
+Re-parsing a multi-MB page is the cost it saves, so the parsed releases are stored, not the
+page. One JSON file per (index, project), keyed and labelled by the URL without credentials,
+written atomically (a temp file, then ``os.replace``): a run killed mid-write leaves at most a
+``.tmp`` file, which is never read. An entry of the wrong shape is a miss, never a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from graviton.index.model import Packed, is_packed, normal_version
+from graviton.index.urls import redact
+
+CACHE_FORMAT = 3
+DEFAULT_MAX_AGE = 600  # seconds, when the index sends no Cache-Control
+
+
+def max_age(cache_control: str | None) -> int:
+    """Seconds an answer stays fresh, from its ``Cache-Control``."""
+    if cache_control:
+        if "no-store" in cache_control or "no-cache" in cache_control:
+            return 0
+        m = re.search(r"max-age=(\d+)", cache_control)
+        if m:
+            return int(m[1])
+    return DEFAULT_MAX_AGE
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    releases: dict[str, Packed]
+    etag: str | None
+    fetched: float
+    max_age: int
+
+    def fresh(self, now: float) -> bool:
+        return now - self.fetched < self.max_age
+
+
+class PageCache:
+    """One JSON file per (index, project) under ``root``; written atomically."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+        return self.root / digest[:2] / f"{digest}.json"
+
+    def get(self, page_url: str) -> CacheEntry | None:
+        key = redact(page_url)
+        try:
+            raw = json.loads(self._path(key).read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(raw, dict) or raw.get("format") != CACHE_FORMAT or raw.get("url") != key:
+            return None
+        releases, etag = raw.get("releases"), raw.get("etag")
+        fetched, age = raw.get("fetched"), raw.get("max_age")
+        if (
+            not isinstance(releases, dict)
+            or not all(
+                isinstance(v, str) and normal_version(v) == v and is_packed(p)
+                for v, p in releases.items()
+            )
+            or not (etag is None or isinstance(etag, str))
+            or not isinstance(fetched, int | float)
+            or isinstance(fetched, bool)
+            or not isinstance(age, int)
+            or isinstance(age, bool)
+        ):
+            return None
+        return CacheEntry(releases=releases, etag=etag, fetched=float(fetched), max_age=age)
+
+    def put(self, page_url: str, entry: CacheEntry) -> None:
+        key = redact(page_url)
+        path = self._path(key)
+        tmp: str | None = None
+        doc = {
+            "format": CACHE_FORMAT,
+            "url": key,
+            "etag": entry.etag,
+            "fetched": entry.fetched,
+            "max_age": entry.max_age,
+            "releases": entry.releases,
+        }
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+            with os.fdopen(fd, "w") as fh:  # dumps: json.dump to a file is the pure-Python encoder
+                fh.write(json.dumps(doc, separators=(",", ":")))
+            os.replace(tmp, path)
+        except OSError:  # a cache that cannot be written only costs speed
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+    def touch(self, page_url: str, entry: CacheEntry, now: float, max_age: int) -> CacheEntry:
+        fresh = CacheEntry(entry.releases, entry.etag, now, max_age)
+        self.put(page_url, fresh)
+        return fresh
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("GRAVITON_CACHE_DIR")
+    if env:
+        return Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("graviton")) / "simple"

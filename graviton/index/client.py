@@ -1,0 +1,463 @@
+"""The simple-repository client: PEP 691 JSON first, PEP 503 HTML as a fallback.
+
+Only file lists are read (never a wheel). Pages are fetched concurrently through one pooled
+``requests`` session whose adapter retries (urllib3 ``Retry``: connection errors, timeouts,
+429 and 5xx, honouring ``Retry-After`` up to 30 s), kept in :class:`PageCache`, and read under
+three bounds: a size cap per page, a deadline per page and a deadline per run. A project the
+index does not have (404/410) is ``None``; anything else the client cannot prove is
+:class:`IndexUnavailable` (exit 3), never a verdict.
+
+Fetch threads are daemons with SIGINT/SIGTERM blocked: the main thread alone handles a signal,
+stops waiting, shuts the parse processes down and leaves; nothing joins a thread stuck on a
+slow server. Parse processes ignore SIGINT and exit when their parent is gone (even SIGKILLed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import BrokenExecutor, CancelledError, ProcessPoolExecutor
+from typing import Any
+
+from urllib3.util.retry import Retry
+
+from graviton import __version__
+from graviton.errors import UsageError, one_line
+from graviton.index.cache import CacheEntry, PageCache, max_age
+from graviton.index.model import IndexUnavailable, Packed, Project, ProjectRequest
+from graviton.index.parse import ACCEPT, html_releases, page_kind, parse_json_page
+from graviton.index.urls import PYPI, check_index_url, page_url, redact
+
+DEFAULT_JOBS = 6  # requests in flight: each holds its page (up to ~7 MB on PyPI) in memory
+BIG_PAGE = 256 * 1024  # bytes of JSON above which a page is parsed in a worker process
+DEFAULT_MAX_PAGE_BYTES = 64 * 1024 * 1024  # PyPI's biggest project pages are ~10x smaller
+MAX_PAGE_ENV = "GRAVITON_MAX_PAGE_SIZE"
+DEFAULT_RUN_TIMEOUT = 600.0  # seconds for all the index reads of one run (--timeout)
+DEFAULT_PAGE_TIMEOUT = 60.0  # seconds for one page: connect, retries, headers and body
+SOCKET_TIMEOUT = 15.0  # seconds for a connect or a single read
+RETRY_AFTER_CAP = 30.0
+_CHUNK = 256 * 1024
+_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2}
+_SIZE_UNITS |= {"mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
+
+
+def parse_size(text: str, what: str = MAX_PAGE_ENV) -> int:
+    """``"64MB"`` -> 64000000, ``"64MiB"``, ``"512k"``, ``"1000000"``; at least 1 KiB."""
+    raw = text.strip().lower().replace(" ", "")
+    number = raw.rstrip("abcdefghijklmnopqrstuvwxyz")
+    try:
+        size = int(float(number) * _SIZE_UNITS[raw[len(number) :]])
+    except (KeyError, ValueError):
+        raise UsageError(f"{what}: not a size: {text!r} (examples: 64MB, 200MiB)") from None
+    if size < 1024:
+        raise UsageError(f"{what}: {text!r} is too small (at least 1KiB)")
+    return size
+
+
+def default_max_page_bytes() -> int:
+    env = os.environ.get(MAX_PAGE_ENV)
+    return parse_size(env) if env else DEFAULT_MAX_PAGE_BYTES
+
+
+def _size_text(size: int) -> str:
+    return f"{size / 1024**2:g} MiB" if size >= 1024**2 else f"{size / 1024:g} KiB"
+
+
+class _Retry(Retry):
+    """urllib3's Retry, with a server's ``Retry-After`` capped (the run has a deadline)."""
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, RETRY_AFTER_CAP)
+
+
+class _Batch:
+    """What the fetch threads of one :meth:`IndexClient.projects` call share."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.inflight: dict[int, tuple[str, float, Any]] = {}  # thread -> (page, start, response)
+
+    def enter(self, url: str, response: Any = None) -> None:
+        with self.lock:
+            start = self.inflight.get(threading.get_ident(), (url, time.monotonic(), None))[1]
+            self.inflight[threading.get_ident()] = (url, start, response)
+
+    def leave(self) -> None:
+        with self.lock:
+            self.inflight.pop(threading.get_ident(), None)
+
+    def late(self, now: float, limit: float) -> tuple[str | None, float]:
+        """(the first page over ``limit`` seconds, or None; seconds until the next one is)."""
+        with self.lock:
+            pages = list(self.inflight.values())
+        wait = limit
+        for url, start, _ in pages:
+            if now - start >= limit:
+                return url, 0.0
+            wait = min(wait, start + limit - now)
+        return None, wait
+
+    def abandon(self) -> None:
+        """Stop taking work and cut the connections still reading (their threads then end)."""
+        self.stop.set()
+        with self.lock:
+            responses = [r for _, _, r in self.inflight.values() if r is not None]
+        for response in responses:
+            with contextlib.suppress(Exception):
+                response.raw.connection.sock.shutdown(socket.SHUT_RDWR)
+
+
+class IndexClient:
+    """Reads project pages from one or more indexes, concurrently, through one connection pool."""
+
+    def __init__(
+        self,
+        index_urls: Iterable[str] = (PYPI,),
+        *,
+        cache: PageCache | None = None,
+        offline: bool = False,
+        timeout: float = SOCKET_TIMEOUT,
+        retries: int = 3,
+        backoff: float = 0.5,
+        workers: int = DEFAULT_JOBS,
+        session: Any = None,
+        parse_processes: int = 0,
+        page_timeout: float = DEFAULT_PAGE_TIMEOUT,
+        run_timeout: float = DEFAULT_RUN_TIMEOUT,
+        max_page_bytes: int | None = None,
+        big_page: int = BIG_PAGE,
+    ) -> None:
+        self.index_urls = tuple(check_index_url(u) for u in index_urls)
+        if not self.index_urls:
+            raise ValueError("at least one index URL is needed")
+        self.cache = cache
+        self.offline = offline
+        self.run_timeout = run_timeout
+        self.page_timeout = min(page_timeout, run_timeout)
+        self.timeout = min(timeout, self.page_timeout)
+        self.retries = retries
+        self.backoff = backoff
+        self.workers = max(1, workers)
+        self.max_page_bytes = max_page_bytes or default_max_page_bytes()
+        self.big_page = big_page
+        self._session = session
+        self._lock = threading.Lock()
+        self._parsing = threading.BoundedSemaphore(2)
+        self._local = threading.local()
+        self.parse_processes = parse_processes
+        self._pool: ProcessPoolExecutor | None = None
+
+    # -- HTTP -----------------------------------------------------------------------------------
+    def _http(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                import requests
+                from requests.adapters import HTTPAdapter
+
+                retry = _Retry(
+                    total=self.retries,
+                    backoff_factor=self.backoff,
+                    backoff_max=10,
+                    status_forcelist=(429, *range(500, 600)),
+                    allowed_methods=frozenset({"GET"}),
+                    raise_on_status=False,
+                    respect_retry_after_header=True,
+                )
+                session = requests.Session()
+                adapter = HTTPAdapter(
+                    pool_connections=4, pool_maxsize=self.workers, max_retries=retry
+                )
+                session.mount("https://", adapter)
+                session.mount("http://", adapter)
+                session.headers["User-Agent"] = f"graviton/{__version__}"
+                self._session = session
+            return self._session
+
+    def _batch(self) -> _Batch:
+        batch: _Batch | None = getattr(self._local, "batch", None)
+        return batch if batch is not None else _Batch()
+
+    def _fetch(self, url: str, etag: str | None) -> tuple[int, Any, bytes]:
+        """(status, headers, body) of one GET, retried by the session's adapter; the body of a
+        200 is read under the size cap and the page deadline."""
+        import requests
+
+        headers = {"Accept": ACCEPT}
+        if etag:
+            headers["If-None-Match"] = etag
+        batch = self._batch()
+        batch.enter(url)
+        deadline = time.monotonic() + self.page_timeout
+        try:
+            try:
+                resp = self._http().get(url, headers=headers, timeout=self.timeout, stream=True)
+            except requests.RequestException as exc:
+                raise IndexUnavailable(
+                    f"{redact(url)}: {_describe(exc)} (after {self.retries + 1} attempts)"
+                ) from None
+            batch.enter(url, resp)
+            with resp:
+                status = resp.status_code
+                if status == 429 or status >= 500:
+                    history = getattr(getattr(resp.raw, "retries", None), "history", ())
+                    raise IndexUnavailable(
+                        f"{redact(url)}: HTTP {status} (after {len(history) + 1} attempts)"
+                    )
+                body = self._read_body(resp, url, deadline) if status == 200 else b""
+                return status, resp.headers, body
+        finally:
+            batch.leave()
+
+    def _read_body(self, resp: Any, url: str, deadline: float) -> bytes:
+        import requests
+        import urllib3.exceptions
+
+        cap = self.max_page_bytes
+        too_big = (
+            f"{redact(url)}: page is larger than the {_size_text(cap)} cap "
+            f"(raise it with {MAX_PAGE_ENV}, e.g. {MAX_PAGE_ENV}=256MiB)"
+        )
+        length = resp.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > cap:
+            raise IndexUnavailable(too_big)
+        raw = resp.raw
+        read = getattr(raw, "read1", None) or raw.read
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    raise IndexUnavailable(self._late_message(url))
+                chunk = read(_CHUNK, decode_content=True)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > cap:
+                    raise IndexUnavailable(too_big)
+                chunks.append(chunk)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise IndexUnavailable(f"{redact(url)}: reading the page: {_describe(exc)}") from None
+        return b"".join(chunks)
+
+    def _late_message(self, url: str) -> str:
+        return f"{redact(url)}: no complete answer within {self.page_timeout:g}s (--timeout)"
+
+    # -- one page -------------------------------------------------------------------------------
+    def _page(self, index_url: str, name: str) -> dict[str, Packed] | None:
+        """The page's files grouped by version; None on 404/410."""
+        url = page_url(index_url, name)
+        now = time.time()
+        cached = self.cache.get(url) if self.cache else None
+        if self.offline:
+            if cached is None:
+                raise IndexUnavailable(f"--offline: {name} from {redact(index_url)} is not cached")
+            return cached.releases
+        if cached is not None and cached.fresh(now):
+            return cached.releases
+        status, headers, body = self._fetch(url, cached.etag if cached else None)
+        if status == 304 and cached is not None and self.cache is not None:
+            return self.cache.touch(
+                url, cached, now, max_age(headers.get("Cache-Control"))
+            ).releases
+        if status in (404, 410):
+            return None
+        if status in (401, 403):
+            raise IndexUnavailable(
+                f"{redact(url)}: HTTP {status}: the index refused the credentials "
+                "(user:password@ in the URL, or ~/.netrc)"
+            )
+        if status != 200:
+            raise IndexUnavailable(f"{redact(url)}: HTTP {status}")
+        content_type = headers.get("Content-Type")
+        kind = page_kind(content_type, body, url)
+        with self._parsing:  # two pages at a time: parsed together, big pages cost memory
+            if kind == "json":
+                releases = self._parse_json(body, url)
+            else:
+                charset = content_type.partition("charset=")[2].strip('" ') if content_type else ""
+                releases = html_releases(body, url, charset or "utf-8")
+            del body
+        if self.cache is not None:
+            self.cache.put(
+                url,
+                CacheEntry(
+                    releases, headers.get("ETag"), now, max_age(headers.get("Cache-Control"))
+                ),
+            )
+        return releases
+
+    def _parse_json(self, body: bytes, url: str) -> dict[str, Packed]:
+        """Big pages are parsed in a worker process, so parsing runs on the second core while
+        this process keeps downloading (both are CPU work under one GIL otherwise). Any trouble
+        with the workers falls back to parsing here: the pool only ever buys speed."""
+        if len(body) < self.big_page or self.parse_processes < 1 or not _spawn_safe():
+            return parse_json_page(body, url)
+        with self._lock:
+            if self._batch().stop.is_set():
+                return parse_json_page(body, url)
+            if self._pool is None:
+                import multiprocessing
+
+                context = multiprocessing.get_context("spawn")  # no fork from a threaded process
+                self._pool = ProcessPoolExecutor(
+                    self.parse_processes,
+                    mp_context=context,
+                    initializer=_worker_init,
+                    initargs=(os.getpid(),),
+                )
+            pool = self._pool
+        _block_signals()  # again: starting multiprocessing's resource tracker unblocked them
+        try:
+            return pool.submit(parse_json_page, body, redact(url)).result()
+        except (BrokenExecutor, CancelledError, OSError, RuntimeError):
+            self.parse_processes = 0
+            return parse_json_page(body, url)
+
+    def close(self) -> None:
+        """Stop the parsing processes, if any were started."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    # -- projects -------------------------------------------------------------------------------
+    def _project(self, name: str, index_urls: tuple[str, ...]) -> Project | None:
+        releases: dict[str, Packed] = {}
+        found: list[str] = []
+        for url in index_urls or self.index_urls:
+            page = self._page(url, name)
+            if page is None:
+                continue
+            found.append(redact(url))
+            if not releases:
+                releases = page
+            else:
+                for version, packed in page.items():
+                    have = releases.get(version)
+                    releases[version] = f"{have}\n{packed}" if have else packed
+        if not found:
+            return None
+        return Project(name=name, releases=releases, index_url=", ".join(found))
+
+    def project(self, name: str, index_urls: Iterable[str] | None = None) -> Project | None:
+        """The union of ``name``'s files on every index (pip's behaviour); None if none has it."""
+        for _, _, project in self.projects([(name, tuple(index_urls or ()))]):
+            return project
+        return None
+
+    def projects(
+        self, requests_: Iterable[ProjectRequest]
+    ) -> Iterator[tuple[str, tuple[str, ...], Project | None]]:
+        """Fetch many ``(name, index_urls)`` concurrently (empty ``index_urls``: this client's
+        own); yields each as it completes. A page over the page deadline, or a batch over the
+        run deadline, is :class:`IndexUnavailable` at once: nothing waits for a slow server."""
+        todo = list(dict.fromkeys(requests_))
+        if not todo:
+            return
+        batch = _Batch()
+        jobs: queue.SimpleQueue[ProjectRequest] = queue.SimpleQueue()
+        for item in todo:
+            jobs.put(item)
+        results: queue.SimpleQueue[tuple[ProjectRequest, Project | None, BaseException | None]]
+        results = queue.SimpleQueue()
+
+        def work() -> None:
+            _block_signals()
+            self._local.batch = batch
+            while not batch.stop.is_set():
+                try:
+                    item = jobs.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    results.put((item, self._project(*item), None))
+                except BaseException as exc:  # handed to the main thread, which raises it
+                    results.put((item, None, exc))
+
+        for _ in range(min(self.workers, len(todo))):
+            threading.Thread(target=work, name="graviton-index", daemon=True).start()
+        run_deadline = time.monotonic() + self.run_timeout
+        try:
+            for done in range(len(todo)):
+                while True:
+                    now = time.monotonic()
+                    late, wait = batch.late(now, self.page_timeout)
+                    if late is not None:
+                        raise IndexUnavailable(self._late_message(late))
+                    if now >= run_deadline:
+                        indexes = sorted(
+                            {redact(u) for _, us in todo for u in us or self.index_urls}
+                        )
+                        raise IndexUnavailable(
+                            f"{', '.join(indexes)}: the index reads did not finish within "
+                            f"{self.run_timeout:g}s (--timeout); {done} of {len(todo)} "
+                            "projects read"
+                        )
+                    try:
+                        item, project, error = results.get(
+                            timeout=max(0.01, min(wait, run_deadline - now, 1.0))
+                        )
+                        break
+                    except queue.Empty:
+                        continue
+                if error is not None:
+                    raise error
+                yield item[0], item[1], project
+        finally:
+            batch.abandon()
+            self.close()
+
+
+def _describe(exc: BaseException) -> str:
+    """``ConnectionError (NewConnectionError: ... Connection refused)``: the cause urllib3 gave
+    up on, on one line, without credentials."""
+    reason: BaseException | None = None
+    for arg in exc.args:
+        reason = getattr(arg, "reason", None) or reason
+    text = type(exc).__name__
+    detail = f"{type(reason).__name__}: {reason}" if reason is not None else str(exc)
+    return one_line(f"{text} ({detail})" if detail else text, 240)
+
+
+def _block_signals() -> None:
+    """Signals go to the main thread (and stay blocked in processes this thread spawns, until
+    their initializer decides)."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+
+
+def _worker_init(parent: int) -> None:
+    """A parse process: Ctrl-C is the parent's to handle (no traceback from here); SIGTERM ends
+    it quietly; and it leaves as soon as its parent is gone, however the parent ended."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(0)
+
+
+def _spawn_safe() -> bool:
+    """A spawned worker re-imports ``__main__``; that works for a module or a script file, not
+    for code read from stdin or typed into a REPL."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    path = getattr(main, "__file__", None)
+    return spec is not None or (path is not None and os.path.isfile(path))

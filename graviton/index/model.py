@@ -1,0 +1,131 @@
+"""What an index says about a project: its files, grouped by normalised version.
+
+Plain data, no I/O. A release's files stay packed in one string until asked for: a verdict
+reads one or two releases of a project that may list thousands of files, and strings are cheap
+to cache, load and pass between processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import NamedTuple, Protocol
+
+from packaging.version import InvalidVersion, Version
+
+from graviton.errors import ServiceUnavailable
+
+
+class IndexUnavailable(ServiceUnavailable):
+    """The index could not be read or did not answer as an index (exit 3), never a verdict."""
+
+
+class DistFile(NamedTuple):
+    """One file of a release as the index lists it (a tuple: there are hundreds of thousands)."""
+
+    filename: str
+    requires_python: str | None = None
+    yanked: bool = False
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+
+Packed = str  # one release's files: "filename\trequires-python\tyanked" rows joined by "\n"
+
+
+def pack(files: Iterable[DistFile]) -> Packed:
+    return "\n".join(row(f.filename, f.requires_python, f.yanked) for f in files)
+
+
+def row(filename: str, requires_python: str | None, yanked: object) -> str:
+    """One packed row (tabs and newlines in ``requires_python`` become spaces)."""
+    rp = (requires_python or "").replace("\t", " ").replace("\n", " ")
+    return f"{filename}\t{rp}\t{'y' if yanked else ''}"
+
+
+def unpack(packed: Packed) -> tuple[DistFile, ...]:
+    out = []
+    for line in packed.split("\n"):
+        filename, rp, yanked = line.split("\t")
+        out.append(DistFile(filename, rp or None, bool(yanked)))
+    return tuple(out)
+
+
+def is_packed(value: object) -> bool:
+    """True for a well-formed packed release (every row has exactly three fields)."""
+    return isinstance(value, str) and all(r.count("\t") == 2 for r in value.split("\n"))
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project's files on one or more indexes, grouped by normalised version."""
+
+    name: str
+    releases: Mapping[str, Packed]  # str(Version) -> packed files
+    index_url: str  # the index (credentials removed) that answered; several joined by ", "
+
+    def versions(self) -> list[Version]:
+        return sorted(Version(v) for v in self.releases)
+
+    def files(self, version: str) -> tuple[DistFile, ...]:
+        packed = self.releases.get(normal_version(version) or version)
+        return unpack(packed) if packed else ()
+
+
+ProjectRequest = tuple[str, tuple[str, ...]]  # (name, index URLs; empty: the reader's own)
+
+
+class ProjectReader(Protocol):
+    """What the audit needs from an index: many projects, each as soon as it is known."""
+
+    index_urls: tuple[str, ...]
+
+    def projects(
+        self, requests: Iterable[ProjectRequest]
+    ) -> Iterator[tuple[str, tuple[str, ...], Project | None]]: ...
+
+
+@cache
+def normal_version(text: str) -> str | None:
+    """PEP 440 normal form, or None for a legacy version pip would not consider."""
+    try:
+        return str(Version(text))
+    except InvalidVersion:
+        return None
+
+
+SDIST_EXTS = (".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
+OTHER_DIST_EXTS = (".egg", ".exe", ".msi", ".rpm", ".dmg", ".deb")  # listed, ignored by pip
+
+
+def file_version(filename: str) -> str | None:
+    """The normalised version a distribution filename carries, or None if pip would skip it.
+
+    Split by hand (wheel: the second dash-separated field; sdist: after the last dash), since a
+    page can list thousands of files and only the version is needed here.
+    """
+    if filename.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        return normal_version(parts[1]) if len(parts) in (5, 6) else None
+    for ext in SDIST_EXTS:
+        if filename.endswith(ext):
+            _, dash, version = filename[: -len(ext)].rpartition("-")
+            return normal_version(version) if dash else None
+    return None  # .egg, .exe, .msi, .rpm: pip ignores them
+
+
+def is_distribution(filename: str) -> bool:
+    """A file name an index would list (whether or not pip would use it)."""
+    return filename.endswith((".whl", *SDIST_EXTS, *OTHER_DIST_EXTS))
+
+
+def group_files(files: Iterable[DistFile]) -> dict[str, Packed]:
+    grouped: dict[str, list[DistFile]] = {}
+    for f in files:
+        version = file_version(f.filename)
+        if version is not None:
+            grouped.setdefault(version, []).append(f)
+    return {v: pack(fs) for v, fs in grouped.items()}

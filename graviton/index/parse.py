@@ -1,0 +1,222 @@
+"""Project pages to releases: PEP 691 JSON (streamed) and PEP 503 HTML, and nothing else.
+
+A page that does not prove it is an index page (a login form, an "Access denied" page, a binary
+body, an unknown content type) is :class:`IndexUnavailable`: read as "no files" it would turn
+every pin into ``unknown`` and let the audit pass on an index it never read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urlsplit
+
+from graviton.errors import one_line
+from graviton.index.model import (
+    DistFile,
+    IndexUnavailable,
+    Packed,
+    file_version,
+    group_files,
+    is_distribution,
+    row,
+)
+from graviton.index.urls import redact
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+HTML_TYPE = "application/vnd.pypi.simple.v1+html"
+ACCEPT = f"{JSON_TYPE}, {HTML_TYPE};q=0.2, text/html;q=0.01"
+
+_DECODER = json.JSONDecoder()
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _skip(text: str, i: int, expected: str) -> int:
+    i = _WS.match(text, i).end()  # type: ignore[union-attr]
+    if text[i : i + 1] != expected:
+        raise ValueError(f"expected {expected!r} at offset {i}")
+    return _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+
+
+def parse_json_page(data: bytes | str, page_url: str) -> dict[str, Packed]:
+    """PEP 691 (``{"meta": {"api-version": "1.x"}, "files": [...]}``) to releases by version.
+
+    The ``files`` array is decoded one entry at a time (the C scanner behind ``raw_decode``), so
+    a 7 MB page never becomes 7 MB of dicts at once: memory holds the text and one entry.
+    """
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        grouped: dict[str, list[str]] = {}
+        meta: Any = {}
+        seen_files = False
+        i = _skip(text, 0, "{")
+        while text[i : i + 1] != "}":
+            key, i = _DECODER.raw_decode(text, i)
+            i = _skip(text, i, ":")
+            if key == "files":
+                seen_files = True
+                i = _skip(text, i, "[")
+                while text[i : i + 1] != "]":
+                    entry, i = _DECODER.raw_decode(text, i)
+                    _add_entry(grouped, entry)
+                    i = _WS.match(text, i).end()  # type: ignore[union-attr]
+                    if text[i : i + 1] == ",":
+                        i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+                i += 1
+            else:
+                value, i = _DECODER.raw_decode(text, i)
+                if key == "meta":
+                    meta = value
+            i = _WS.match(text, i).end()  # type: ignore[union-attr]
+            if text[i : i + 1] == ",":
+                i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
+        if _WS.match(text, i + 1).end() != len(text):  # type: ignore[union-attr]
+            raise ValueError("data after the JSON object")
+        if not seen_files:
+            raise KeyError("files")
+        version = str((meta or {}).get("api-version", "1.0"))
+        if not version.startswith("1."):
+            raise ValueError(f"unsupported api-version {version!r}")
+        return {v: "\n".join(rows) for v, rows in grouped.items()}
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise IndexUnavailable(
+            f"{redact(page_url)}: malformed PEP 691 answer ({one_line(str(exc), 120)})"
+        ) from None
+
+
+def _add_entry(grouped: dict[str, list[str]], entry: Any) -> None:
+    filename = entry["filename"]
+    version = file_version(filename)
+    if version is None:
+        return
+    packed = row(filename, entry.get("requires-python"), entry.get("yanked"))
+    rows = grouped.get(version)
+    if rows is None:
+        grouped[version] = [packed]
+    else:
+        rows.append(packed)
+
+
+class _PageParser(HTMLParser):
+    """Anchors (PEP 503 files), plus what tells an index page from any other HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.files: list[DistFile] = []
+        self.repository_version: str | None = None  # PEP 629 <meta name=pypi:repository-version>
+        self.password_field = False
+        self.title = ""
+        self._attrs: dict[str, str | None] | None = None
+        self._text: list[str] = []
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._attrs = dict(attrs)
+            self._text = []
+        elif tag == "meta":
+            named = dict(attrs)
+            if (named.get("name") or "").lower() == "pypi:repository-version":
+                self.repository_version = named.get("content") or ""
+        elif tag == "input":
+            self.password_field |= (dict(attrs).get("type") or "").lower() == "password"
+        elif tag in ("title", "h1") and not self.title:
+            self._in_title = True
+
+    def handle_data(self, data: str) -> None:
+        if self._attrs is not None:
+            self._text.append(data)
+        if self._in_title:
+            self.title += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("title", "h1"):
+            self._in_title = False
+        if tag != "a" or self._attrs is None:
+            return
+        href = self._attrs.get("href") or ""
+        # PEP 503: the anchor text is the filename; the URL's last segment is the fallback
+        filename = "".join(self._text).strip() or urlsplit(href).path.rpartition("/")[2]
+        self.files.append(
+            DistFile(
+                filename=filename,
+                requires_python=self._attrs.get("data-requires-python") or None,
+                yanked="data-yanked" in self._attrs,
+            )
+        )
+        self._attrs = None
+
+
+def _parse_html(data: bytes | str, charset: str = "utf-8") -> _PageParser:
+    parser = _PageParser()
+    parser.feed(data.decode(charset) if isinstance(data, bytes) else data)
+    parser.close()
+    return parser
+
+
+def parse_html_page(data: bytes | str) -> list[DistFile]:
+    """PEP 503 HTML: one anchor per file, ``data-requires-python`` and ``data-yanked``."""
+    return _parse_html(data).files
+
+
+def html_releases(data: bytes | str, page_url: str, charset: str = "utf-8") -> dict[str, Packed]:
+    """A PEP 503 page's releases; a page that is not one is :class:`IndexUnavailable`.
+
+    An index page lists distribution files, or declares itself (PEP 629's
+    ``pypi:repository-version``, or the customary "Links for <name>" title) when it has none.
+    """
+    where = redact(page_url)
+    try:
+        page = _parse_html(data, charset)
+    except (UnicodeDecodeError, LookupError):
+        raise IndexUnavailable(f"{where}: HTML page is not {charset} text") from None
+    version = page.repository_version
+    if version is not None and not version.strip().startswith("1."):
+        raise IndexUnavailable(f"{where}: unsupported pypi:repository-version {version!r}")
+    title = " ".join(page.title.split())
+    listed = any(is_distribution(f.filename) for f in page.files)
+    declared = version is not None or title.lower().startswith("links for")
+    if page.password_field or not (listed or declared):
+        seen = f" (page title {one_line(title, 60)!r})" if title else ""
+        raise IndexUnavailable(
+            f"{where}: answered an HTML page that is not a PEP 503 project page{seen}: "
+            "a login or error page? check the index URL and its credentials"
+        )
+    return group_files(page.files)
+
+
+def _media_type(content_type: str | None) -> tuple[str, str | None]:
+    kind, _, params = (content_type or "").partition(";")
+    charset = re.search(r"charset=\"?([\w.:-]+)", params, re.IGNORECASE)
+    return kind.strip().lower(), charset[1] if charset else None
+
+
+def is_json_type(media_type: str) -> bool:
+    return media_type in (JSON_TYPE, "application/json") or media_type.endswith("+json")
+
+
+def page_kind(content_type: str | None, body: bytes, page_url: str) -> str:
+    """``"json"`` or ``"html"``: what a 200 answer is, from its type or, untyped, its first byte."""
+    media_type, _ = _media_type(content_type)
+    if is_json_type(media_type):
+        return "json"
+    if media_type in ("text/html", HTML_TYPE, "application/xhtml+xml"):
+        return "html"
+    where = redact(page_url)
+    if media_type:
+        raise IndexUnavailable(f"{where}: unexpected content type {media_type!r}, not an index")
+    start = body[:64].lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start == b"{":
+        return "json"
+    if start == b"<" and b"\0" not in body[:4096]:
+        return "html"
+    raise IndexUnavailable(f"{where}: answered without a Content-Type and not with JSON or HTML")
+
+
+def parse_page(body: bytes, content_type: str | None, page_url: str) -> dict[str, Packed]:
+    """A 200 answer's releases (small pages; big JSON ones go to :func:`parse_json_page`)."""
+    if page_kind(content_type, body, page_url) == "json":
+        return parse_json_page(body, page_url)
+    return html_releases(body, page_url, _media_type(content_type)[1] or "utf-8")
