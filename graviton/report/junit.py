@@ -141,6 +141,11 @@ def _gate_suites(root: ET.Element, judged: Judged, stamp: str) -> None:
             case = _sub(suite, "testcase", name=image.ref, classname=image.ref, time="0")
             _sub(case, "system-out", image_status(image) + "\n")
         _set_counts(suite, _count(suite))
+    for kind in judged.other_kinds():
+        suite = _suite(root, f"graviton gate: {kind.value}", stamp)
+        for check in judged.checks_of(kind):
+            _check_testcase(suite, judged, check)
+        _set_counts(suite, _count(suite))
 
 
 def render(report: Renderable) -> str:

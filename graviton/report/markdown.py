@@ -102,6 +102,9 @@ def _gate_sections(judged: Judged) -> list[str]:
         image_checks = judged.checks_of(CheckKind.IMAGE)
         if image_checks:
             lines += [*head, *[_check_row(judged, c) for c in image_checks], ""]
+    for kind in judged.other_kinds():
+        lines += [f"### {kind.value.capitalize()} findings", "", *head]
+        lines += [_check_row(judged, c) for c in judged.checks_of(kind)] + [""]
     return lines
 
 
