@@ -10,8 +10,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import pytest
 
+from graviton.report import jsondoc
 from tests.image.conftest import DockerEnv, graviton
 from tests.validate.conftest import BASE_IMAGE
 from tests.validate.wheels import build_wheel
@@ -151,6 +153,7 @@ def test_gate_validate_turns_failing_distributions_into_sarif_results(
         cwd=tmp_path,
     )
     assert result.returncode == 1, result.stdout + result.stderr
+    jsonschema.validate(json.loads(result.stdout), jsondoc.schema())
     [check] = json.loads(result.stdout)["checks"]
     assert check["rule"] == "GVV003" and "gvt_wired needs libwired.so.1" in check["message"]
     run = json.loads(sarif.read_text())["runs"][0]

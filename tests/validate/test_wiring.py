@@ -9,6 +9,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from graviton import report as formats
@@ -16,6 +17,7 @@ from graviton.errors import UsageError
 from graviton.findings import GateReport, Location, Report, Severity, Target, Verdict
 from graviton.gate.model import apply_check_ignores
 from graviton.instances import Generation
+from graviton.report import jsondoc
 from graviton.report._common import FORMATS
 from graviton.validate.cpu import CPU_MODELS
 from graviton.validate.findings import report_checks
@@ -134,6 +136,8 @@ def test_every_gate_format_shows_the_validate_findings(fmt: str) -> None:
         for result in run["results"]:
             assert rules[result["ruleIndex"]] == result["ruleId"]
         assert {r["ruleId"] for r in run["results"]} >= {"GVV001", "GVV003", "GVV005"}
+    if fmt == "json":  # the published gate schema admits them
+        jsonschema.validate(json.loads(out), jsondoc.schema())
     if fmt == "junit":
         failures = ET.fromstring(out).iter("failure")
         assert {f.get("type") for f in failures} >= {"GVV002", "GVV003", "GVV004"}
