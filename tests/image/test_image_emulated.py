@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from graviton.image.emulated import run_emulated
-from tests.image.conftest import ARCHES, BuiltImage, DockerEnv, graviton
+from tests.image.conftest import ARCHES, BuiltImage, DockerEnv, graviton, sigterm_midway
 
 pytestmark = pytest.mark.docker
 
@@ -113,32 +110,8 @@ def test_sigterm_during_a_smoke_run_removes_its_container_and_exits_143(
 ) -> None:
     """The smoke run shares validate's runner: SIGTERM's default action used to end graviton
     and leave the emulated container running (the engine owns it)."""
-    before = _smoke_containers()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "graviton.cli", "verify", multiarch_image.ref,
-         "--platform", "linux/arm64", "--smoke", "sleep 600", "--smoke-timeout", "15m"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 300
-        while not (ours := _smoke_containers() - before):
-            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-            time.sleep(0.5)
-        time.sleep(1.0)
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    left = ours & _smoke_containers()
-    for name in left:  # the old code left it running: do not leave it behind after the test
-        subprocess.run(["docker", "rm", "--force", name], capture_output=True, check=False)
-    assert proc.returncode == 143, stderr
-    assert stderr.strip().count("\n") == 0 and "SIGTERM" in stderr
-    assert not left
-
-
-def _smoke_containers() -> set[str]:
-    args = ["docker", "ps", "-a", "--filter", "name=graviton-smoke-", "--format", "{{.Names}}"]
-    found = subprocess.run(args, capture_output=True, text=True, check=True)
-    return set(found.stdout.split())
+    args = ["verify", multiarch_image.ref, "--platform", "linux/arm64", "--smoke", "sleep 600"]
+    ended = sigterm_midway([*args, "--smoke-timeout", "15m"], "graviton-smoke")
+    assert ended.returncode == 143, ended.stderr
+    assert ended.stderr.strip().count("\n") == 0 and "SIGTERM" in ended.stderr
+    assert not ended.left
