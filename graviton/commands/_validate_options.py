@@ -66,7 +66,7 @@ def validate_options(prefix: str = "") -> Callable[[F], F]:
     run_option = f"--{prefix}run"
     timeout_option = f"--{prefix}timeout"
     import_option = f"--{prefix}import-timeout"
-    when = "" if not prefix else "With --validate: "
+    when = "" if not prefix else " (with --validate)"
 
     def decorate(func: F) -> F:
         @click.option(
@@ -74,7 +74,7 @@ def validate_options(prefix: str = "") -> Callable[[F], F]:
             "v_cpu",
             type=click.Choice(CPUS),
             default=None,
-            help=f"{when}Graviton generation to emulate [default: graviton2, or auto with "
+            help=f"Graviton generation to emulate{when} [default: graviton2, or auto with "
             "--cluster/--provider]; auto reads the ARM capacity provider's instance types "
             "(mixed: the oldest).",
         )
@@ -90,7 +90,7 @@ def validate_options(prefix: str = "") -> Callable[[F], F]:
             run_option,
             "v_run",
             metavar="CMD",
-            help=f"{when}Run CMD after the imports (same CPU).",
+            help=f"Run CMD after the imports, on the same CPU{when}.",
         )
         @click.option(
             timeout_option,
@@ -98,7 +98,7 @@ def validate_options(prefix: str = "") -> Callable[[F], F]:
             default=DEFAULT_TIMEOUT,
             show_default=True,
             metavar="DURATION",
-            help=f"{when}The whole validate run (per image); the container is removed then.",
+            help=f"The whole validate run, per image{when}; the container is removed then.",
         )
         @click.option(
             import_option,
@@ -106,7 +106,7 @@ def validate_options(prefix: str = "") -> Callable[[F], F]:
             default=DEFAULT_IMPORT_TIMEOUT,
             show_default=True,
             metavar="DURATION",
-            help=f"{when}Each module's import.",
+            help=f"Each module's import{when}.",
         )
         @functools.wraps(func)
         def wrapper(

@@ -61,7 +61,7 @@ def _line_of(path: Path, text: str) -> int | None:
     multiple=True,
     metavar="IMAGE",
     help="Also run IMAGE's arm64 variant under QEMU as graviton validate does (repeat); each "
-    "failing distribution is a GVV001-GVV005 finding, and a run that proves nothing exit 3.",
+    "failing distribution is a GVV001-GVV005 finding; a run that proves nothing is exit 3.",
 )
 @validate_options("validate-")
 @click.option(
