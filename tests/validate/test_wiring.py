@@ -14,7 +14,16 @@ import pytest
 
 from graviton import report as formats
 from graviton.errors import UsageError
-from graviton.findings import GateReport, Location, Report, Severity, Target, Verdict
+from graviton.findings import (
+    IMAGE_PLATFORMS_RULE,
+    Check,
+    GateReport,
+    Location,
+    Report,
+    Severity,
+    Target,
+    Verdict,
+)
 from graviton.gate.model import apply_check_ignores
 from graviton.instances import Generation
 from graviton.report import jsondoc
@@ -117,7 +126,11 @@ def test_a_passing_report_has_no_findings_and_a_crashed_run_is_gvv001() -> None:
 
 def _gate() -> GateReport:
     audit = Report(targets=(Target(),), manifests=(), findings=(), fail_on=Verdict.BLOCKED)
-    return GateReport(audit=audit, checks=report_checks(FAILING))
+    # gate --validate on an image without an arm64 variant: a GVI001 finding, no --image result
+    no_arm64 = Check(
+        IMAGE_PLATFORMS_RULE, Severity.ERROR, "--validate r/x:1: lacks linux/arm64", ref="r/x:1"
+    )
+    return GateReport(audit=audit, checks=(*report_checks(FAILING), no_arm64))
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -127,7 +140,7 @@ def test_every_gate_format_shows_the_validate_findings(fmt: str) -> None:
     report = _gate()
     assert report.exit_code == 1
     out = formats.render(report, fmt, width=400)
-    for rule in ("GVV001", "GVV003", "GVV005"):
+    for rule in ("GVV001", "GVV003", "GVV005", "GVI001"):
         assert rule in out, (fmt, out)
     assert "ImportError: needs libgvt" in out
     if fmt == "sarif":
