@@ -172,8 +172,8 @@ def build(
         bake_targets = load_images(
             Path(project), plats if platforms else None, cache_from, cache_to
         )
-        if template is not None:
-            _need_arm64([p for t in bake_targets for p in t.platforms])
+        for bake_target in bake_targets if template is not None else ():
+            _need_arm64(bake_target.platforms, f" of [tool.graviton.images.{bake_target.name}]")
         outcome = build_all(bake_targets, opts, on_line)
     else:
         if not tags and not check_only:
@@ -231,9 +231,12 @@ def _validate_template(
     return validation.request("", aws)
 
 
-def _need_arm64(platforms: list[str] | tuple[str, ...]) -> None:
+def _need_arm64(platforms: tuple[str, ...], where: str = "") -> None:
+    """Every image built must have the variant validate runs (else exit 2, nothing built)."""
     if not any(p.startswith(VALIDATE_PLATFORM) for p in platforms):
-        raise UsageError(f"--validate runs the {VALIDATE_PLATFORM} variant: add it to --platform")
+        raise UsageError(
+            f"--validate runs the {VALIDATE_PLATFORM} variant: add it to --platform{where}"
+        )
 
 
 def _validate_pushed(outcome: Outcome, template: ValidateRequest) -> list[ValidateReport]:

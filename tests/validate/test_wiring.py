@@ -176,6 +176,7 @@ def test_a_gvv_finding_can_be_ignored_by_rule_and_image() -> None:
             "add it to --platform",
         ),
         (("build", "--cpu", "graviton3", "-t", "localhost:5000/x:1", "."), "need --validate"),
+        (("build", "--all", "--push", "--validate"), "--platform of [tool.graviton.images.x86]"),
         (
             ("build", "--validate", "--push", "--validate-run", "", "-t", "r/x:1", "."),
             "--validate-run: empty command",
@@ -188,6 +189,10 @@ def test_usage_refusals_exit_2_with_one_line(
     args: tuple[str, ...], words: str, tmp_path: Path
 ) -> None:
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.graviton.images.api]\ntags = ["r/api:1"]\n'
+        '[tool.graviton.images.x86]\ntags = ["r/x86:1"]\nplatforms = ["linux/amd64"]\n'
+    )
     result = graviton(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
     assert words in result.stderr and result.stderr.strip().count("\n") == 0, result.stderr
