@@ -1,20 +1,23 @@
 """``graviton build`` and ``graviton verify``: flags in, :mod:`graviton.image.run` does the work,
 the result is rendered as text or JSON and sets the exit code.
 
-Exit codes: 0 built and proven; 1 a check, build, verification or smoke failure; 2 usage;
-3 the docker engine or a registry could not be reached.
+Exit codes: 0 built and proven; 1 a check, build, verification, smoke or --validate failure;
+2 usage; 3 the docker engine or a registry could not be reached, or --validate could not prove
+its result.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
 from graviton.aws import AwsOptions, aws_options
+from graviton.commands._validate_options import ValidateOptions, validate_options
 from graviton.config import ImageConfig, read_config
 from graviton.errors import InputError, UsageError
 from graviton.findings import Check, Severity
@@ -32,7 +35,11 @@ from graviton.image.run import (
 from graviton.image.run import verify as verify_image
 from graviton.image.smoke import DEFAULT_COMMAND, SmokeResult
 from graviton.oci.ecr import EcrClients
+from graviton.oci.reference import ImageRef
 from graviton.timeutil import parse_duration
+from graviton.validate.model import Report as ValidateReport
+from graviton.validate.request import PLATFORM as VALIDATE_PLATFORM
+from graviton.validate.request import Request as ValidateRequest
 
 TEXT_OR_JSON = click.Choice(["text", "json"])
 
@@ -86,7 +93,16 @@ TEXT_OR_JSON = click.Choice(["text", "json"])
     show_default=True,
     help="With --all: the pyproject.toml to read.",
 )
+@click.option(
+    "--validate",
+    "validate_flag",
+    is_flag=True,
+    help="With --push: then run each pushed image's arm64 variant (by digest) under QEMU as "
+    "graviton validate does (--cpu, --validate-run, --validate-timeout).",
+)
+@validate_options("validate-")
 @click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
+@aws_options
 def build(
     context: str,
     tags: tuple[str, ...],
@@ -106,7 +122,10 @@ def build(
     check_only: bool,
     build_every: bool,
     project: str,
+    validate_flag: bool,
     fmt: str,
+    aws: AwsOptions,
+    validation: ValidateOptions,
 ) -> None:
     """Build a multi-arch image with docker buildx, push it, prove it, smoke-run it.
 
@@ -115,17 +134,20 @@ def build(
     Dockerfile is read for arm64 traps (rules GVD001-GVD006, with file:line). With --push the
     image index is read back from the registry and every platform proven (attestation manifests
     never count); then each platform's image runs, by digest, under --smoke-timeout
-    (docker run --init: a SIGILL under QEMU ends the run as "illegal instruction").
+    (docker run --init: a SIGILL under QEMU ends the run as "illegal instruction"). With
+    --validate each pushed image's arm64 variant then runs as `graviton validate` runs it:
+    every installed distribution imported on the Graviton CPU model (--cpu, default graviton2).
 
     \b
     Examples:
       graviton build --push -t 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1 .
       graviton build --check-only .
       graviton build --all --push --smoke "python -c 'import app'"
+      graviton build --push --validate --cpu graviton2 -t localhost:5000/api:1 .
 
     \b
-    Exit codes: 0 built and proven, 1 a check/build/verification/smoke failure,
-    2 usage, 3 docker engine or registry unreachable.
+    Exit codes: 0 built and proven, 1 a check/build/verification/smoke/--validate failure,
+    2 usage, 3 docker engine or registry unreachable, or --validate not proven.
     """
     plats = parse_platforms(platforms, DEFAULT_PLATFORMS)
     opts = Options(
@@ -142,6 +164,7 @@ def build(
         from graviton.image.smoke import parse_command
 
         parse_command(opts.smoke_command)
+    template = _validate_template(validate_flag, push, check_only, validation, aws)
     on_line = _progress_sink(fmt)
     if build_every:
         if tags or dockerfile or target:
@@ -149,6 +172,8 @@ def build(
         bake_targets = load_images(
             Path(project), plats if platforms else None, cache_from, cache_to
         )
+        for bake_target in bake_targets if template is not None else ():
+            _need_arm64(bake_target.platforms, f" of [tool.graviton.images.{bake_target.name}]")
         outcome = build_all(bake_targets, opts, on_line)
     else:
         if not tags and not check_only:
@@ -174,9 +199,67 @@ def build(
             target=target,
         )
         item = DockerfileInput(dockerfile_path, ctx, dict(args), target)
+        if template is not None:
+            _need_arm64(plats)
         outcome = build_one(req, item, opts, on_line)
-    _emit_outcome(outcome, fmt)
-    sys.exit(0 if outcome.ok else 1)
+    reports = _validate_pushed(outcome, template) if template is not None else []
+    _emit_outcome(outcome, fmt, reports)
+    sys.exit(build_exit_code(outcome, reports))
+
+
+def _validate_template(
+    validate_flag: bool,
+    push: bool,
+    check_only: bool,
+    validation: ValidateOptions,
+    aws: AwsOptions,
+) -> ValidateRequest | None:
+    """The validate request every pushed image gets (its image filled in later), or None;
+    every usage problem is found here, before anything is built."""
+    if not validate_flag:
+        if validation.given:
+            raise UsageError(
+                f"--cpu/--cluster/--provider/{validation.run_option}/--validate-timeout/"
+                "--validate-import-timeout need --validate"
+            )
+        return None
+    if check_only or not push:
+        raise UsageError(
+            "--validate needs --push: the image must be in a registry to run its arm64 "
+            "variant by digest"
+        )
+    return validation.request("", aws)
+
+
+def _need_arm64(platforms: tuple[str, ...], where: str = "") -> None:
+    """Every image built must have the variant validate runs (else exit 2, nothing built)."""
+    if not any(p.startswith(VALIDATE_PLATFORM) for p in platforms):
+        raise UsageError(
+            f"--validate runs the {VALIDATE_PLATFORM} variant: add it to --platform{where}"
+        )
+
+
+def _validate_pushed(outcome: Outcome, template: ValidateRequest) -> list[ValidateReport]:
+    """``graviton validate`` on each image just pushed and proven, by its index digest (never the
+    tag, which another push may have moved). Nothing is validated when the build failed."""
+    if not outcome.ok:
+        return []
+    from graviton.validate.run import validate as run_validate
+
+    reports = []
+    for v in outcome.verifications:
+        ref = ImageRef.parse(v.ref)
+        image = f"{ref.registry}/{ref.repository}@{v.check.digest}" if v.check.digest else v.ref
+        reports.append(run_validate(replace(template, image=image)))
+    return reports
+
+
+def build_exit_code(outcome: Outcome, reports: list[ValidateReport]) -> int:
+    """1 when the build (or a verification or smoke run) failed; then --validate's: 3 when one
+    image's result could not be proven (fail closed), 1 a failing result, else 0."""
+    if not outcome.ok:
+        return 1
+    return max((r.exit_code for r in reports), default=0)
 
 
 @click.command("verify")
@@ -358,10 +441,15 @@ def _smoke_text(s: SmokeResult) -> str:
     return f"smoke {s.platform} {s.image}: {'ok' if s.ok else 'FAIL'}, {s.message}"
 
 
-def _emit_outcome(outcome: Outcome, fmt: str) -> None:
+def _emit_outcome(outcome: Outcome, fmt: str, reports: list[ValidateReport]) -> None:
+    from graviton.report import validate as validate_formats
+
+    for report in reports:
+        if report.error is not None:
+            click.echo(f"graviton: error: {report.image}: {report.error}", err=True)
     if fmt == "json":
         data = {
-            "ok": outcome.ok,
+            "ok": build_exit_code(outcome, reports) == 0,
             "stage": outcome.stage,
             "platforms": list(outcome.platforms),
             "engine": (
@@ -378,6 +466,7 @@ def _emit_outcome(outcome: Outcome, fmt: str) -> None:
             "built": {n: r.digest for n, r in outcome.built.items()},
             "images": [verification_json(v) for v in outcome.verifications],
             "smoke": [s.to_json() for s in outcome.local_smoke],
+            "validate": [validate_formats.document(r) for r in reports],
         }
         click.echo(json.dumps(data, indent=2))
         return
@@ -402,6 +491,8 @@ def _emit_outcome(outcome: Outcome, fmt: str) -> None:
         click.echo(verification_text(v))
     for s in outcome.local_smoke:
         click.echo(_smoke_text(s))
+    for report in reports:
+        click.echo(validate_formats.text(report), nl=False)
 
 
 def _finding_text(f: Check) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import click
 
 from graviton import config as cfg
 from graviton.aws import AwsOptions, aws_options
+from graviton.commands._validate_options import ValidateOptions, validate_options
 from graviton.commands.audit import (
     Progress,
     audit_request,
@@ -20,6 +22,7 @@ from graviton.errors import UsageError
 from graviton.findings import GateReport, Location
 from graviton.paths import display_path, relative_path
 from graviton.report import FORMATS
+from graviton.validate.request import Request as ValidateRequest
 
 
 def _line_of(path: Path, text: str) -> int | None:
@@ -52,6 +55,15 @@ def _line_of(path: Path, text: str) -> int | None:
     help="An image whose registry index must hold every --platform (repeat).",
 )
 @click.option("--no-images", is_flag=True, help="Check no image, not even the config's.")
+@click.option(
+    "--validate",
+    "validate_images",
+    multiple=True,
+    metavar="IMAGE",
+    help="Also run IMAGE's arm64 variant under QEMU as graviton validate does (repeat); each "
+    "failing distribution is a GVV001-GVV005 finding; a run that proves nothing is exit 3.",
+)
+@validate_options("validate-")
 @click.option(
     "--platform",
     "platforms",
@@ -91,9 +103,11 @@ def gate(
     exclude: tuple[str, ...],
     no_base_images: bool,
     writes: tuple[str, ...],
+    validate_images: tuple[str, ...],
     fmt: str | None,
     output: Path | None,
     aws: AwsOptions,
+    validation: ValidateOptions,
     **options: Any,
 ) -> None:
     """Everything a pull request must pass before the Graviton move, as one CI step.
@@ -103,8 +117,12 @@ def gate(
     Dockerfile installs (pip install -r FILE) for that image's Python and libc --, checks every
     Dockerfile (rules GVD001-GVD005: base images without linux/arm64, constant FROM --platform,
     x86 download URLs, undeclared TARGETARCH, curl without --fail) and, for each --image, that
-    its registry index holds linux/amd64 and linux/arm64 (GVI001). One report, one --fail-on:
-    a Dockerfile or image error ranks with blocked, a warning with source.
+    its registry index holds linux/amd64 and linux/arm64 (GVI001). With --validate IMAGE, the
+    image's arm64 variant runs under QEMU as `graviton validate` runs it (--cpu,
+    --validate-run, --validate-timeout): each failing distribution is a finding (GVV001
+    crashed, GVV002 foreign-binary, GVV003 import-error, GVV004 timeout, GVV005 --validate-run
+    failed). One report, one --fail-on: a Dockerfile, image or validate error ranks with
+    blocked, a warning with source.
 
     \b
     Settings come from [tool.graviton.gate] and [tool.graviton.audit] in pyproject.toml
@@ -116,10 +134,12 @@ def gate(
       graviton gate
       graviton gate services/ --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1
       graviton gate --format github --write sarif:gate.sarif --write junit:junit.xml
+      graviton gate --validate 123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1 --cpu graviton2
 
     \b
     Exit codes: 0 pass, 1 a finding at or above --fail-on (or an expired ignore entry),
-    2 usage or unreadable input, 3 the package index or a registry could not be read.
+    2 usage or unreadable input, 3 the package index or a registry could not be read, or
+    --validate could not prove its result (engine error, timeout, wrong CPU).
     """
     from graviton.checks.image import DEFAULT_REQUIRED
     from graviton.gate.run import GateRequest, ImageSpec, RegistryLookup
@@ -140,6 +160,12 @@ def gate(
         chosen_dockerfiles = tuple(_config_path(pyproject, p) for p in settings.dockerfiles)
     if no_images and images:
         raise UsageError("--no-images and --image cannot be combined")
+    if validation.given and not validate_images:
+        raise UsageError(
+            f"--cpu/--cluster/--provider/{validation.run_option}/--validate-timeout/"
+            "--validate-import-timeout need --validate IMAGE"
+        )
+    validate_requests = _validate_requests(validate_images, validation, aws)
     specs = [ImageSpec(ref) for ref in images]
     if not images and not no_images and pyproject is not None:
         specs = [
@@ -155,6 +181,7 @@ def gate(
         exclude=exclude or settings.exclude,
         platforms=parse_platforms(platforms or settings.platforms, DEFAULT_REQUIRED),
         base_images=settings.base_images and not no_base_images,
+        validate=validate_requests,
     )
     if not gate_request.base_images:
         click.echo("graviton: base images not checked (GVD001 skipped)", err=True)
@@ -165,6 +192,16 @@ def gate(
     for write_fmt, path in extra_outputs:
         write_report(report, write_fmt, path)
     click.get_current_context().exit(report.exit_code)
+
+
+def _validate_requests(
+    images: tuple[str, ...], validation: ValidateOptions, aws: AwsOptions
+) -> tuple[ValidateRequest, ...]:
+    """One validate request per --validate IMAGE (the options read, and --cpu auto asked, once)."""
+    if not images:
+        return ()
+    first = validation.request(images[0], aws)
+    return tuple(replace(first, image=image) for image in dict.fromkeys(images))
 
 
 def _write_spec(text: str) -> tuple[str, Path]:

@@ -20,8 +20,17 @@ from graviton.audit.images import target_for_image
 from graviton.audit.run import AuditRequest, Progress, apply_ignores, audit
 from graviton.checks import dockerfile as df
 from graviton.checks.image import DEFAULT_REQUIRED, ImageCheck
-from graviton.errors import InputError
-from graviton.findings import Check, GateReport, ImageResult, Location, Report, Target
+from graviton.errors import InputError, ServiceUnavailable
+from graviton.findings import (
+    IMAGE_PLATFORMS_RULE,
+    Check,
+    GateReport,
+    ImageResult,
+    Location,
+    Report,
+    Severity,
+    Target,
+)
 from graviton.gate import discover
 from graviton.gate.model import apply_check_ignores, check_sort_key, image_check
 from graviton.image.context import pip_requirements
@@ -30,6 +39,7 @@ from graviton.oci.ecr import EcrClients
 from graviton.oci.reference import ImageRef
 from graviton.oci.registry import NotFound
 from graviton.paths import display_path as _display
+from graviton.validate.request import Request as ValidateRequest
 
 ImageLookup = Callable[[str, Sequence[str], bool], ImageCheck]
 
@@ -55,6 +65,7 @@ class GateRequest:
     platforms: tuple[str, ...] = DEFAULT_REQUIRED  # what base images and images must hold
     base_images: bool = True  # GVD001 reads each base image's index from its registry
     audit_enabled: bool = True
+    validate: tuple[ValidateRequest, ...] = ()  # images to run on arm64 (graviton validate)
 
 
 @dataclass(frozen=True)
@@ -96,7 +107,12 @@ def gate(
     """``lookup(ref, platforms, check_configs)`` reads an image's index (default: the registry);
     an unreachable registry or index raises (exit 3), never a pass."""
     inputs = find_inputs(request, cwd)
-    if not inputs.lock_files and not inputs.dockerfiles and not request.images:
+    if (
+        not inputs.lock_files
+        and not inputs.dockerfiles
+        and not request.images
+        and not request.validate
+    ):
         where = ", ".join(str(p) for p in request.paths) or "the current directory"
         raise InputError(
             "nothing to check: no lock or requirements file, no Dockerfile and no --image "
@@ -117,6 +133,9 @@ def gate(
         checks += _dockerfile_checks(dockerfile, request, read)
     images = tuple(_check_image(spec, request, read, dockerfiles) for spec in request.images)
     checks += [c for c in map(image_check, images) if c is not None]
+    anchor = Location(dockerfiles[0]) if len(dockerfiles) == 1 else None
+    for validate_request in request.validate:
+        checks += validate_checks(validate_request, anchor)
     ignored = apply_check_ignores(checks, request.audit.ignores, request.audit.today)
     return GateReport(
         audit=report,
@@ -124,6 +143,23 @@ def gate(
         images=images,
         checks=tuple(sorted(ignored, key=check_sort_key)),
     )
+
+
+def validate_checks(request: ValidateRequest, anchor: Location | None) -> tuple[Check, ...]:
+    """``graviton validate`` on one image, its failing results as findings (GVV001-GVV005).
+    What validate could not prove (a timeout, the wrong CPU, the engine) fails the gate closed:
+    exit 3, never a pass; an image without an arm64 variant is a GVI001 finding."""
+    from graviton.validate.findings import report_checks
+    from graviton.validate.run import ImageFailure, validate
+
+    try:
+        report = validate(request)
+    except ImageFailure as exc:
+        message = f"--validate {request.image}: {exc}"
+        return (Check(IMAGE_PLATFORMS_RULE, Severity.ERROR, message, ref=request.image),)
+    if report.error is not None:
+        raise ServiceUnavailable(f"--validate {request.image}: not proven: {report.error}")
+    return report_checks(report, anchor)
 
 
 def installed_targets(

@@ -5,20 +5,30 @@
   ignored (the kernel drops default-action signals to PID 1): the container never exits. With
   ``--init`` it exits 132 (128 + SIGILL) at once.
 * a hard timeout all the same (QEMU can hang for other reasons): the container has a name and is
-  removed with ``docker rm --force`` when the timeout fires or the run is interrupted; killing the
-  docker client alone would leave it running.
+  removed with ``docker rm --force`` when the timeout fires or the run is interrupted (Ctrl-C, or
+  SIGTERM, whose default action would end graviton at once and leave the container running: the
+  engine owns it); killing the docker client alone would leave it running.
+* ``--ulimit core=0`` (a crash under QEMU writes no core file into the container) and no stdin.
+* ``QEMU_CPU`` (validate's CPU model) goes in as a container environment variable: binfmt_misc
+  (registered with the F flag) starts the host's ``qemu-aarch64-static`` with the environment the
+  container's process was given.
 
-Used by the build's smoke run; ``graviton validate`` can run its imports the same way.
+The one function that runs a container under emulation: the build's smoke run and
+``graviton validate`` both use :func:`run_emulated`.
 """
 
 from __future__ import annotations
 
 import signal
 import subprocess
+import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 
+from graviton.errors import GravitonError
 from graviton.oci.engine import docker_binary
 
 # docker run's own failures (not the command's): 125 docker, 126 cannot invoke, 127 not found
@@ -91,6 +101,8 @@ def run_args(
         platform,
         "--pull",
         "missing",
+        "--ulimit",
+        "core=0",
         *env_args,
         "--entrypoint",
         argv[0],
@@ -113,22 +125,49 @@ def run_emulated(
     The container is named ``<name_prefix>-<random>``."""
     docker = docker_binary()
     name = f"{name_prefix}-{uuid.uuid4().hex[:12]}"
-    try:
-        proc = subprocess.run(
-            [docker, *run_args(image, platform, argv, name, env)],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        _remove(docker, name)
-        return RunResult(None, _text(exc.stdout), _text(exc.stderr), timeout)
-    except BaseException:
-        _remove(docker, name)
-        raise
+    with _sigterm_raises():  # held until the container is removed, too
+        try:
+            proc = subprocess.run(
+                [docker, *run_args(image, platform, argv, name, env)],
+                capture_output=True,
+                text=True,
+                errors="replace",
+                timeout=timeout,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired as exc:
+            _remove(docker, name)
+            return RunResult(None, _text(exc.stdout), _text(exc.stderr), timeout)
+        except BaseException:  # Ctrl-C, SIGTERM: the container must not outlive graviton
+            _remove(docker, name)
+            raise
     return RunResult(proc.returncode, proc.stdout, proc.stderr, timeout)
+
+
+class Terminated(GravitonError):
+    """SIGTERM while the container ran: it was removed, then exit 143."""
+
+    exit_code = 143
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """While the container runs, SIGTERM raises :class:`Terminated` (so that the container is
+    removed) instead of ending graviton at once. Only the main thread can take signals."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum: int, frame: FrameType | None) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the removal
+        raise Terminated("terminated (SIGTERM): the emulated container was removed")
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _remove(docker: str, name: str) -> None:

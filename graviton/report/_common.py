@@ -97,6 +97,12 @@ class Judged:
     def checks_of(self, kind: CheckKind) -> list[Check]:
         return [c for c in self.checks if c.kind is kind]
 
+    def other_kinds(self) -> list[CheckKind]:
+        """The kinds of the findings beyond the Dockerfile and image ones (``validate``: from
+        ``gate --validate``), in the order they first appear: every format shows them too."""
+        shown = (CheckKind.DOCKERFILE, CheckKind.IMAGE)
+        return list(dict.fromkeys(c.kind for c in self.checks if c.kind not in shown))
+
     def clean_dockerfiles(self) -> list[str]:
         """The Dockerfiles checked that have no finding at all."""
         flagged = {c.subject for c in self.checks_of(CheckKind.DOCKERFILE)}
@@ -267,8 +273,8 @@ def check_message(check: Check) -> str:
 
 
 def check_where(check: Check) -> str:
-    """``Dockerfile:7`` for a Dockerfile finding, the reference for an image."""
-    if check.kind is CheckKind.IMAGE or check.location is None:
+    """``Dockerfile:7`` for a Dockerfile finding, the reference for an image's (GVI, GVV)."""
+    if check.ref is not None or check.location is None:
         return check.subject
     return str(check.location)
 

@@ -133,13 +133,18 @@ def _gate_suites(root: ET.Element, judged: Judged, stamp: str) -> None:
             case = _sub(suite, "testcase", name=path, classname=path, file=path, time="0")
             _sub(case, "system-out", "no arm64 problem found\n")
         _set_counts(suite, _count(suite))
-    if judged.images:
+    if judged.images or judged.checks_of(CheckKind.IMAGE):
         suite = _suite(root, "graviton gate: images", stamp)
         for check in judged.checks_of(CheckKind.IMAGE):
             _check_testcase(suite, judged, check)
         for image in (i for i in judged.images if i.ok):
             case = _sub(suite, "testcase", name=image.ref, classname=image.ref, time="0")
             _sub(case, "system-out", image_status(image) + "\n")
+        _set_counts(suite, _count(suite))
+    for kind in judged.other_kinds():
+        suite = _suite(root, f"graviton gate: {kind.value}", stamp)
+        for check in judged.checks_of(kind):
+            _check_testcase(suite, judged, check)
         _set_counts(suite, _count(suite))
 
 

@@ -95,13 +95,18 @@ def _gate_sections(judged: Judged) -> list[str]:
     clean = judged.clean_dockerfiles()
     if clean:
         lines += ["No arm64 problem found in " + ", ".join(escape(d) for d in clean) + ".", ""]
-    if judged.images:
-        lines += ["### Images", "", "| image | result |", "| --- | --- |"]
-        lines += [f"| {escape(i.ref)} | {escape(image_status(i))} |" for i in judged.images]
-        lines.append("")
-        image_checks = judged.checks_of(CheckKind.IMAGE)
+    image_checks = judged.checks_of(CheckKind.IMAGE)
+    if judged.images or image_checks:  # gate --validate's GVI001 comes without an --image
+        lines += ["### Images", ""]
+        if judged.images:
+            lines += ["| image | result |", "| --- | --- |"]
+            lines += [f"| {escape(i.ref)} | {escape(image_status(i))} |" for i in judged.images]
+            lines.append("")
         if image_checks:
             lines += [*head, *[_check_row(judged, c) for c in image_checks], ""]
+    for kind in judged.other_kinds():
+        lines += [f"### {kind.value.capitalize()} findings", "", *head]
+        lines += [_check_row(judged, c) for c in judged.checks_of(kind)] + [""]
     return lines
 
 

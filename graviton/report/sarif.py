@@ -196,12 +196,14 @@ def _check_result(judged: Judged, check: Check, rule_index: dict[str, int]) -> d
 
 
 def _gate_rules(judged: Judged) -> list[tuple[Rule, str]]:
-    """Every Dockerfile and image rule (so a code-scanning UI can close fixed alerts), with the
-    default level its severity has against ``fail_on``."""
+    """Every Dockerfile and image rule (so a code-scanning UI can close fixed alerts) and the
+    rules of any other kind of finding present (``gate --validate``'s GVV), with the default
+    level its severity has against ``fail_on``."""
     threshold = judged.report.fail_on.severity
     ranks = {c.rule: c.rank for c in judged.checks}
     out = []
-    for rule in (*rules_of(CheckKind.DOCKERFILE), *rules_of(CheckKind.IMAGE)):
+    kinds = (CheckKind.DOCKERFILE, CheckKind.IMAGE, *judged.other_kinds())
+    for rule in (r for kind in kinds for r in rules_of(kind)):
         rank = ranks.get(rule.id, Verdict.BLOCKED.severity)
         out.append((rule, "error" if rank >= threshold else "warning"))
     return out

@@ -19,19 +19,13 @@ from graviton.report.junit import clean
 from graviton.report.markdown import escape
 from graviton.report.sarif import SARIF_SCHEMA, fingerprint, information_uri
 from graviton.timeutil import utc_timestamp
-from graviton.validate.model import SCHEMA_VERSION, DistributionResult, Report, Status
+from graviton.validate.model import RULE_IDS, SCHEMA_VERSION, DistributionResult, Report, Status
 
 FORMATS = tuple(f for f in ALL_FORMATS if f != "table")  # a validate report has no table
 SCHEMA_FILE = "validate.schema.json"
 
 # The rule (graviton.findings.RULES) of each failing status, in SARIF's rule order.
-RULES: dict[Status, Rule] = {
-    Status.CRASHED: FINDING_RULES["GVV001"],
-    Status.FOREIGN_BINARY: FINDING_RULES["GVV002"],
-    Status.IMPORT_ERROR: FINDING_RULES["GVV003"],
-    Status.TIMEOUT: FINDING_RULES["GVV004"],
-    Status.FAILED: FINDING_RULES["GVV005"],
-}
+RULES: dict[Status, Rule] = {status: FINDING_RULES[rule] for status, rule in RULE_IDS.items()}
 
 
 def schema() -> dict[str, Any]:

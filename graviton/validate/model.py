@@ -39,6 +39,15 @@ _RANK = {
     Status.OK: 5,
 }
 
+# The rule id (graviton.findings.RULES) of each failing status, in SARIF's rule order.
+RULE_IDS: dict[Status, str] = {
+    Status.CRASHED: "GVV001",
+    Status.FOREIGN_BINARY: "GVV002",
+    Status.IMPORT_ERROR: "GVV003",
+    Status.TIMEOUT: "GVV004",
+    Status.FAILED: "GVV005",
+}
+
 # e_machine values of the ELF header (the System V ABI list) worth naming
 ELF_MACHINES = {
     3: "x86",

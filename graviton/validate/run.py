@@ -8,17 +8,17 @@ import datetime as dt
 import json
 import subprocess
 import time
-from dataclasses import dataclass
 from importlib import resources
 
 from graviton.errors import GravitonError, InputError, ServiceUnavailable, one_line
+from graviton.image.emulated import RunResult, run_emulated
 from graviton.image.inspect import check_image
 from graviton.oci.engine import docker_binary
 from graviton.oci.manifest import ManifestReader
 from graviton.oci.reference import ImageRef
 from graviton.validate.cpu import mismatch
-from graviton.validate.emulate import Emulated, run_emulated
-from graviton.validate.model import CpuModel, Report, Status
+from graviton.validate.model import Report, Status
+from graviton.validate.request import Request
 from graviton.validate.results import ProbeResults, interpret
 
 PYTHONS = ("python3", "python")  # tried in this order: the image's own interpreter runs the probe
@@ -32,16 +32,7 @@ class ImageFailure(GravitonError):
     exit_code = 1
 
 
-@dataclass(frozen=True)
-class Request:
-    image: str
-    platform: str
-    cpu: CpuModel
-    cpu_source: str
-    run: tuple[str, ...] | None  # the --run command, split
-    run_text: str | None
-    timeout: float  # the whole container
-    import_timeout: float  # each module
+__all__ = ["ImageFailure", "Request", "probe_source", "resolve", "validate"]
 
 
 def probe_source() -> str:
@@ -88,7 +79,7 @@ def engine_architecture() -> str:
     return proc.stdout.strip()
 
 
-def _probe(request: Request, ref: str) -> Emulated:
+def _probe(request: Request, ref: str) -> RunResult:
     config = {
         "import_timeout": request.import_timeout,
         "budget": max(request.timeout - 30.0, request.timeout * 0.9),  # leave time to report
@@ -98,13 +89,15 @@ def _probe(request: Request, ref: str) -> Emulated:
     env = {"QEMU_CPU": request.cpu.qemu_cpu, "PYTHONDONTWRITEBYTECODE": "1"}
     for python in PYTHONS:
         argv = [python, "-c", source, json.dumps(config)]
-        outcome = run_emulated(ref, request.platform, argv, env=env, timeout=request.timeout)
+        outcome = run_emulated(
+            ref, request.platform, argv, request.timeout, env, name_prefix="graviton-validate"
+        )
         if not _missing(python, outcome):
             return outcome
     raise InputError(f"{request.image} has no python3 or python on its PATH: nothing to validate")
 
 
-def _missing(python: str, outcome: Emulated) -> bool:
+def _missing(python: str, outcome: RunResult) -> bool:
     """``python`` is not in the image: docker's own message, or (``--init``) tini's."""
     if outcome.exit_code not in _NOT_FOUND:
         return False
@@ -121,7 +114,7 @@ _NO_EMULATOR = (
 )
 
 
-def _error(request: Request, outcome: Emulated, found: ProbeResults) -> str | None:
+def _error(request: Request, outcome: RunResult, found: ProbeResults) -> str | None:
     """What could not be proven, as one line, or None."""
     if outcome.exit_code is None:
         return (

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -123,3 +125,44 @@ def multiarch_image(
     ref = f"{docker_env.repo('busybox')}:1"
     result = graviton("build", "--push", "-t", ref, str(context))
     yield BuiltImage(ref=ref, context=context, result=result)
+
+
+@dataclass(frozen=True)
+class Terminated:
+    returncode: int
+    stderr: str
+    left: set[str]  # the run's containers still there after graviton ended (removed since)
+
+
+def sigterm_midway(args: list[str], name_prefix: str) -> Terminated:
+    """Run the CLI with ``args``, send SIGTERM once its container (named ``name_prefix-...``)
+    exists, and report how graviton ended and which of its containers it left behind."""
+    before = containers(name_prefix)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graviton.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not (ours := containers(name_prefix) - before):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.5)
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    left = ours & containers(name_prefix)
+    for name in left:  # the old code left it running: do not leave it behind after the test
+        subprocess.run(["docker", "rm", "--force", name], capture_output=True, check=False)
+    return Terminated(proc.returncode, stderr, left)
+
+
+def containers(name_prefix: str) -> set[str]:
+    """The names of the containers named ``name_prefix-...`` that exist now (any state)."""
+    args = ["docker", "ps", "-a", "--filter", f"name={name_prefix}-", "--format", "{{.Names}}"]
+    found = subprocess.run(args, capture_output=True, text=True, check=True)
+    return set(found.stdout.split())

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from graviton.image.emulated import run_emulated
-from tests.image.conftest import ARCHES, BuiltImage, DockerEnv, graviton
+from tests.image.conftest import ARCHES, BuiltImage, DockerEnv, graviton, sigterm_midway
 
 pytestmark = pytest.mark.docker
 
@@ -103,3 +103,15 @@ def test_run_emulated_removes_the_container_after_its_timeout(
         ref, "linux/arm64", ["sh", "-c", "echo $GRAVITON_X"], 120, {"GRAVITON_X": "y"}
     )
     assert (run.exit_code, run.stdout.strip()) == (0, "y")
+
+
+def test_sigterm_during_a_smoke_run_removes_its_container_and_exits_143(
+    multiarch_image: BuiltImage,
+) -> None:
+    """The smoke run shares validate's runner: SIGTERM's default action used to end graviton
+    and leave the emulated container running (the engine owns it)."""
+    args = ["verify", multiarch_image.ref, "--platform", "linux/arm64", "--smoke", "sleep 600"]
+    ended = sigterm_midway([*args, "--smoke-timeout", "15m"], "graviton-smoke")
+    assert ended.returncode == 143, ended.stderr
+    assert ended.stderr.strip().count("\n") == 0 and "SIGTERM" in ended.stderr
+    assert not ended.left

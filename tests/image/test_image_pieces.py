@@ -234,6 +234,13 @@ def test_emulated_runs_get_an_init_process_and_the_env() -> None:
     assert args[args.index("--env") + 1] == "A=1"
 
 
+def test_emulated_runs_write_no_core_file() -> None:
+    """validate's runner had --ulimit core=0 and the smoke run's had not: one runner now."""
+    args = emulated.run_args("r/x@sha256:1", "linux/arm64", ["python3", "-V"], "n")
+    assert args[args.index("--ulimit") + 1] == "core=0"
+    assert args.index("--ulimit") < args.index("r/x@sha256:1")
+
+
 @pytest.mark.parametrize(
     ("code", "described"),
     [

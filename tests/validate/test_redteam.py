@@ -4,17 +4,15 @@ proven (never a pass), and SIGTERM removes the container (exit 143)."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from graviton.instances import Generation
 from graviton.validate.results import MARK, interpret
-from tests.image.conftest import BUSYBOX_DOCKERFILE, DockerEnv, busybox_context
+from tests.image.conftest import BUSYBOX_DOCKERFILE, DockerEnv, busybox_context, sigterm_midway
 from tests.validate.conftest import BASE_IMAGE, graviton
 from tests.validate.test_probe import install
 from tests.validate.test_results import CPU_LINE, dist, imported, line
@@ -118,36 +116,11 @@ def test_the_real_probe_counts_its_records(tmp_path: Path) -> None:
 @pytest.mark.docker
 def test_sigterm_removes_the_container_and_exits_143(validate_env: DockerEnv) -> None:
     """SIGTERM's default action ended graviton and left the emulated container running."""
-    before = _containers()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "graviton.cli", "validate", BASE_IMAGE, "--run", "sleep 600",
-         "--timeout", "15m"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 300
-        while not (ours := _containers() - before):
-            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-            time.sleep(0.5)
-        time.sleep(1.0)
-        proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    left = ours & _containers()
-    for name in left:  # the old code left it running: do not leave it behind after the test
-        subprocess.run(["docker", "rm", "--force", name], capture_output=True, check=False)
-    assert proc.returncode == 143, stderr
-    assert stderr.strip().count("\n") == 0 and "SIGTERM" in stderr
-    assert not left
-
-
-def _containers() -> set[str]:
-    """The names of the validate containers that exist now (any state)."""
-    args = ["docker", "ps", "-a", "--filter", "name=graviton-validate-", "--format", "{{.Names}}"]
-    found = subprocess.run(args, capture_output=True, text=True, check=True)
-    return set(found.stdout.split())
+    args = ["validate", BASE_IMAGE, "--run", "sleep 600", "--timeout", "15m"]
+    ended = sigterm_midway(args, "graviton-validate")
+    assert ended.returncode == 143, ended.stderr
+    assert ended.stderr.strip().count("\n") == 0 and "SIGTERM" in ended.stderr
+    assert not ended.left
 
 
 # an ELF executable for a machine nothing emulates (e_machine 0x1234): the kernel answers
