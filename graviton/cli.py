@@ -15,6 +15,13 @@ import click
 
 from graviton import __version__
 from graviton.errors import GravitonError, one_line
+from graviton.interrupts import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    Terminated,
+    sigterm_raises,
+    terminated_line,
+)
 
 # subcommand name -> "module:attribute" under graviton.commands
 SUBCOMMANDS: dict[str, str] = {
@@ -68,7 +75,8 @@ class LazyGroup(click.Group):
             return super().main(*args, **kwargs)
         kwargs["standalone_mode"] = False
         try:
-            code = super().main(*args, **kwargs)
+            with sigterm_raises():  # SIGTERM unwinds every command as Ctrl-C does (exit 143)
+                code = super().main(*args, **kwargs)
         except click.UsageError as exc:
             where = f"{exc.ctx.info_name}: " if exc.ctx and exc.ctx.parent else ""
             click.echo(f"graviton: error: {where}{exc.format_message()}", err=True)
@@ -78,7 +86,7 @@ class LazyGroup(click.Group):
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:
             click.echo("graviton: interrupted", err=True)
-            sys.exit(130)
+            sys.exit(EXIT_INTERRUPTED)
         sys.exit(code if isinstance(code, int) else 0)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
@@ -109,7 +117,10 @@ class LazyGroup(click.Group):
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("graviton: interrupted", err=True)
-            ctx.exit(130)
+            ctx.exit(EXIT_INTERRUPTED)
+        except Terminated as exc:
+            click.echo(terminated_line(exc), err=True)
+            ctx.exit(EXIT_TERMINATED)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
         except Exception as exc:  # last resort: one line, never a traceback

@@ -9,12 +9,8 @@ undone and, if an undo failed too, what is left.
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any
 
 from graviton.aws import aws_errors
@@ -23,6 +19,7 @@ from graviton.capacity.plan import Clients, describe_cluster, describe_provider
 from graviton.capacity.twin import TWIN_OF_TAG, TwinPlan
 from graviton.errors import GravitonError, ServiceUnavailable, UsageError, one_line
 from graviton.instances import Arch, architecture
+from graviton.interrupts import Terminated, shield
 
 
 class CreateFailed(ServiceUnavailable):
@@ -45,34 +42,6 @@ class CreateInterrupted(CreateFailed):
 
 class CreateTerminated(CreateInterrupted):
     exit_code = 143
-
-
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the run is so that its undo log is played back as on Ctrl-C."""
-
-
-@contextmanager
-def _sigterm_interrupts() -> Iterator[None]:
-    """While creating: SIGTERM raises :class:`_Terminated` (its default kills the process and
-    leaves half a twin behind). Only the main thread can take signals."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def raise_terminated(signum: int, frame: FrameType | None) -> None:
-        raise _Terminated()
-
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _ignore_sigterm() -> None:
-    """While undoing: a second SIGTERM must not cut the undo short (SIGKILL still can)."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 @dataclass(frozen=True)
@@ -106,32 +75,29 @@ def create_twin(clients: Clients, plan: TwinPlan) -> Outcome:
     created: list[str] = []
     kept: list[str] = []
     attached = False
-    with _sigterm_interrupts():
-        try:
-            template_id = _launch_template(clients, plan, undo, created, kept)
-            group_arn = _group(clients, plan, template_id, undo, created, kept)
-            _provider(clients, plan, group_arn, undo, created, kept)
-            attached = _attach(clients, plan, undo)
-        except KeyboardInterrupt as exc:
-            _ignore_sigterm()
-            terminated = isinstance(exc, _Terminated)
-            if not undo and not terminated:
-                raise
-            undone, left = _play_back(undo)
-            kind = CreateTerminated if terminated else CreateInterrupted
-            how = "terminated (SIGTERM)" if terminated else "interrupted"
-            raise kind(f"capacity create {plan.name}: {how}", undone, left) from None
-        except Exception as exc:
-            if not undo:
-                raise
-            message = (
-                str(exc)
-                if isinstance(exc, GravitonError)
-                else one_line(f"{type(exc).__name__}: {exc}")
-            )
-            _ignore_sigterm()
-            undone, left = _play_back(undo)
-            raise CreateFailed(f"capacity create {plan.name}: {message}", undone, left) from None
+    try:
+        template_id = _launch_template(clients, plan, undo, created, kept)
+        group_arn = _group(clients, plan, template_id, undo, created, kept)
+        _provider(clients, plan, group_arn, undo, created, kept)
+        attached = _attach(clients, plan, undo)
+    except (KeyboardInterrupt, Terminated) as exc:
+        shield()
+        terminated = isinstance(exc, Terminated)
+        if not undo and not terminated:
+            raise
+        undone, left = _play_back(undo)
+        kind = CreateTerminated if terminated else CreateInterrupted
+        how = "terminated (SIGTERM)" if terminated else "interrupted"
+        raise kind(f"capacity create {plan.name}: {how}", undone, left) from None
+    except Exception as exc:
+        if not undo:
+            raise
+        message = (
+            str(exc) if isinstance(exc, GravitonError) else one_line(f"{type(exc).__name__}: {exc}")
+        )
+        shield()
+        undone, left = _play_back(undo)
+        raise CreateFailed(f"capacity create {plan.name}: {message}", undone, left) from None
     return Outcome(plan.name, tuple(created), tuple(kept), attached)
 
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -95,31 +92,6 @@ def render_report(report: Report | GateReport, fmt: str, output: Path | None) ->
     else:
         click.echo(text, nl=not text.endswith("\n"))
     formats.append_step_summary(report)
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread like KeyboardInterrupt: not an Exception, so nothing
-    swallows it, and the run unwinds (index threads abandoned, parse processes stopped)."""
-
-
-@contextlib.contextmanager
-def sigterm_unwinds() -> Iterator[None]:
-    """SIGTERM ends the command as Ctrl-C does: cleaned up, one line, exit 143."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def terminate(signum: int, frame: object) -> None:
-        raise Terminated
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    except Terminated:
-        click.echo("graviton: terminated", err=True)
-        click.get_current_context().exit(143)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 class Progress:
@@ -340,7 +312,7 @@ def audit(
 
     config = cfg.load_config(paths[0] if paths else None).audit
     request = audit_request(config, paths=paths, dockerfile=dockerfile, **options)
-    with sigterm_unwinds(), Progress() as progress:
+    with Progress() as progress:
         report = run_audit(request, progress=progress)
     render_report(report, choose_format(fmt, config), output)
     click.get_current_context().exit(report.exit_code)

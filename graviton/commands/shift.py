@@ -9,48 +9,31 @@ from __future__ import annotations
 
 import functools
 import json
-import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
 import click
 
 from graviton.aws import AwsOptions, aws_errors, aws_options
 from graviton.errors import GravitonError, UsageError
+from graviton.interrupts import Terminated
 from graviton.oci.ecr import EcrClients
 from graviton.rollout.plan import Timing, check_step_and_target
 from graviton.timeutil import parse_duration
 
-EXIT_SIGTERM = 143
-
-
-class Terminated(BaseException):
-    """SIGTERM (what ECS, Kubernetes and CI send on cancel): unwinds like Ctrl-C, so the lease
-    is released and the state stays as last recorded (a rerun resumes it)."""
-
 
 @contextmanager
-def sigterm_unwinds(ctx: click.Context) -> Iterator[None]:
-    """Turn SIGTERM into :class:`Terminated` while the block runs; exit 143 with one line."""
-
-    def raise_terminated(signum: int, frame: FrameType | None) -> None:
-        raise Terminated
-
-    previous = signal.signal(signal.SIGTERM, raise_terminated)
+def _on_sigterm(note: str) -> Iterator[None]:
+    """SIGTERM (graviton.interrupts) unwinds the run, releasing the lease; say what was kept."""
     try:
         yield
     except Terminated:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM does not cut cleanup
-        click.echo(
-            "graviton: terminated (SIGTERM): lease released, state kept; rerun to resume",
-            err=True,
-        )
-        ctx.exit(EXIT_SIGTERM)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        raise Terminated(note) from None
+
+
+LEASE_KEPT = "lease released, state kept; rerun to resume"
 
 
 class Duration(click.ParamType[float]):
@@ -234,7 +217,7 @@ def shift(
     )
     check_step_and_target(step, to)
     sink = _sink(fmt)
-    with sigterm_unwinds(ctx):
+    with _on_sigterm(LEASE_KEPT):
         try:
             with aws_errors("shift"):
                 code = Runner(request, _clients(aws), sink).run()
@@ -289,7 +272,7 @@ def status(
     def show(result: dict[str, Any]) -> None:
         click.echo(json.dumps(result, default=str) if fmt == "json" else _status_text(result))
 
-    with sigterm_unwinds(ctx), aws_errors("status"):
+    with aws_errors("status"):
         if not watch:
             for result in [read_status(clients, cluster, s, lock_table) for s in services]:
                 show(result)
@@ -403,7 +386,7 @@ def rollback(
     )
     sink = _sink(fmt)
     code = 0
-    with sigterm_unwinds(ctx):
+    with _on_sigterm(LEASE_KEPT):
         try:
             runner = Runner(request, _clients(aws), sink)
             with aws_errors("rollback"):

@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import FrameType
 
-from graviton.errors import GravitonError
+from graviton.interrupts import Terminated, shield
 from graviton.oci.engine import docker_binary
 
 # docker run's own failures (not the command's): 125 docker, 126 cannot invoke, 127 not found
@@ -125,49 +122,26 @@ def run_emulated(
     The container is named ``<name_prefix>-<random>``."""
     docker = docker_binary()
     name = f"{name_prefix}-{uuid.uuid4().hex[:12]}"
-    with _sigterm_raises():  # held until the container is removed, too
-        try:
-            proc = subprocess.run(
-                [docker, *run_args(image, platform, argv, name, env)],
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=timeout,
-                check=False,
-                stdin=subprocess.DEVNULL,
-            )
-        except subprocess.TimeoutExpired as exc:
-            _remove(docker, name)
-            return RunResult(None, _text(exc.stdout), _text(exc.stderr), timeout)
-        except BaseException:  # Ctrl-C, SIGTERM: the container must not outlive graviton
-            _remove(docker, name)
-            raise
-    return RunResult(proc.returncode, proc.stdout, proc.stderr, timeout)
-
-
-class Terminated(GravitonError):
-    """SIGTERM while the container ran: it was removed, then exit 143."""
-
-    exit_code = 143
-
-
-@contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """While the container runs, SIGTERM raises :class:`Terminated` (so that the container is
-    removed) instead of ending graviton at once. Only the main thread can take signals."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def terminated(signum: int, frame: FrameType | None) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one must not cut the removal
-        raise Terminated("terminated (SIGTERM): the emulated container was removed")
-
-    previous = signal.signal(signal.SIGTERM, terminated)
     try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        proc = subprocess.run(
+            [docker, *run_args(image, platform, argv, name, env)],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        _remove(docker, name)
+        return RunResult(None, _text(exc.stdout), _text(exc.stderr), timeout)
+    except BaseException as exc:  # Ctrl-C, SIGTERM (graviton.interrupts): remove the container
+        shield()
+        _remove(docker, name)
+        if isinstance(exc, Terminated) and not exc.note:
+            raise Terminated("the emulated container was removed") from None
+        raise
+    return RunResult(proc.returncode, proc.stdout, proc.stderr, timeout)
 
 
 def _remove(docker: str, name: str) -> None:
