@@ -9,7 +9,7 @@ among the target's compatible tags (every manylinux level up to the target glibc
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
@@ -20,6 +20,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from graviton.audit.platforms import TagSet, libc_requirement
+from graviton.checks.binaries import NativeCheck
 from graviton.findings import Finding, Fix, Pin, Target, Verdict, marker_environment
 from graviton.index import DistFile, Project
 
@@ -273,6 +274,13 @@ def judge(
             index_url=project.index_url,
         )
     usable = _usable(files, target, allow_yanked=pin.exact)
+    hash_locked = False
+    if pin.hashes:
+        allowed = _hash_allowed(pin, files, usable, tagset)
+        if isinstance(allowed, Finding):
+            return allowed
+        hash_locked = allowed is not usable
+        usable = allowed
     choice = _best_wheel(usable, tagset)
     if choice is not None:
         verdict = Verdict.NATIVE if choice.native else Verdict.PURE
@@ -297,12 +305,89 @@ def judge(
             rp = sorted({f.requires_python or "" for f in files})
             miss = f"requires Python {' / '.join(rp)}, target is {target.python_str}"
     sdists = [f for f in usable if not f.is_wheel]
+    if sdists and hash_locked:
+        miss = "the lock's hashes allow only the sdist, not the compatible wheel"
     if sdists:
         reason = _sdist_reason(miss, [f for f in files if f.is_wheel])
         return Finding(pin, target, Verdict.SOURCE, reason, fix, index_url=project.index_url)
     if not any(not f.is_wheel for f in files):
         miss += " and no sdist"
     return Finding(pin, target, Verdict.BLOCKED, miss, fix, index_url=project.index_url)
+
+
+# -- hash-locked pins ------------------------------------------------------------------------------
+
+REGENERATE = "regenerate the hashes on any platform with pip-compile --generate-hashes / uv lock"
+_X86 = frozenset({"x86_64", "amd64", "i686", "i386", "x86", "win32"})
+
+
+def _hash_allowed(
+    pin: Pin, files: Sequence[DistFile], usable: list[DistFile], tagset: TagSet
+) -> list[DistFile] | Finding:
+    """The files ``pip install --require-hashes`` may install for the target (as pip filters
+    candidates by the allowed hashes), or the finding when the hashes decide the pin.
+
+    ``usable`` itself comes back when no candidate needs to be dropped."""
+    target = tagset.target
+    candidates = [
+        f for f in usable if not f.is_wheel or tagset.best(wheel_tags(f.filename)) is not None
+    ]
+    if not candidates:
+        return usable  # nothing installs whatever the hashes say: the usual verdict explains
+    if not any(h.startswith("sha256:") for h in pin.hashes):
+        algos = ", ".join(sorted({h.partition(":")[0] for h in pin.hashes}))
+        return Finding(
+            pin,
+            target,
+            Verdict.UNKNOWN,
+            f"hash-locked with {algos} hashes only, the index lists sha256: cannot check them",
+        )
+    if all(f.sha256 is None for f in candidates):
+        return Finding(
+            pin,
+            target,
+            Verdict.UNKNOWN,
+            "hash-locked, but the index lists no sha256 for the files the target would install",
+        )
+    matched = [f for f in candidates if f.sha256 and f"sha256:{f.sha256}" in pin.hashes]
+    if matched:
+        return usable if len(matched) == len(usable) else matched
+    return Finding(pin, target, Verdict.BLOCKED, f"{_hash_miss(pin, files)}: {REGENERATE}")
+
+
+def _hash_miss(pin: Pin, files: Sequence[DistFile]) -> str:
+    """What a lock's hashes match when they match nothing the target installs."""
+    matched = [f for f in files if f.sha256 and f"sha256:{f.sha256}" in pin.hashes]
+    if not matched:
+        return (
+            f"hash-locked to files that are not in this release (none of its {len(files)} "
+            "files has one of the lock's hashes)"
+        )
+    names = ", ".join(f.filename for f in matched[:2]) + (", ..." if len(matched) > 2 else "")
+    archs = {
+        fam[1]
+        for f in matched
+        for tag in wheel_tags(f.filename)
+        if (fam := _platform_family(tag.platform)) is not None
+    }
+    if archs and archs <= _X86 and all(f.is_wheel for f in matched):
+        return f"hash-locked to x86 files only ({names})"
+    where = _elsewhere([f for f in matched if f.is_wheel])
+    kind = f"{where} files" if where else "files the target does not install"
+    return f"hash-locked to {kind} only ({names})"
+
+
+def apply_natives(finding: Finding, check: NativeCheck) -> Finding:
+    """A ``pure`` verdict after looking inside the wheel: a Linux native member with no
+    aarch64 build makes it ``blocked`` (the member and its architecture in the reason)."""
+    if finding.verdict is not Verdict.PURE or not check.blocked:
+        return finding
+    arch = "/".join(a.value for a in check.architectures)
+    reason = (
+        f"platform-independent wheel {check.reason}: it fails with 'exec format error' on "
+        f"linux/{finding.target.arch} ({arch} only)"
+    )
+    return replace(finding, verdict=Verdict.BLOCKED, reason=reason)
 
 
 def _sdist_reason(miss: str, wheels: Sequence[DistFile]) -> str:

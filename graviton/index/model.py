@@ -7,6 +7,7 @@ to cache, load and pass between processes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -15,6 +16,8 @@ from typing import NamedTuple, Protocol
 from packaging.version import InvalidVersion, Version
 
 from graviton.errors import ServiceUnavailable
+
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class IndexUnavailable(ServiceUnavailable):
@@ -27,36 +30,58 @@ class DistFile(NamedTuple):
     filename: str
     requires_python: str | None = None
     yanked: bool = False
+    sha256: str | None = None  # lowercase hex, when the index lists it
+    url: str | None = None  # absolute, without a fragment (and without credentials)
 
     @property
     def is_wheel(self) -> bool:
         return self.filename.endswith(".whl")
 
 
-Packed = str  # one release's files: "filename\trequires-python\tyanked" rows joined by "\n"
+# one release's files: "filename\trequires-python\tyanked\tsha256\turl" rows joined by "\n";
+# a URL that ends with "/<filename>" (PyPI's all do) is kept without the filename, ending "/"
+Packed = str
+FIELDS = 5
 
 
 def pack(files: Iterable[DistFile]) -> Packed:
-    return "\n".join(row(f.filename, f.requires_python, f.yanked) for f in files)
+    return "\n".join(row(f.filename, f.requires_python, f.yanked, f.sha256, f.url) for f in files)
 
 
-def row(filename: str, requires_python: str | None, yanked: object) -> str:
-    """One packed row (tabs and newlines in ``requires_python`` become spaces)."""
-    rp = (requires_python or "").replace("\t", " ").replace("\n", " ")
-    return f"{filename}\t{rp}\t{'y' if yanked else ''}"
+def _clean(text: str | None) -> str:
+    return (text or "").replace("\t", " ").replace("\n", " ")
+
+
+def row(
+    filename: str,
+    requires_python: str | None,
+    yanked: object,
+    sha256: object = None,
+    url: str | None = None,
+) -> str:
+    """One packed row (tabs and newlines in a field become spaces; a sha256 that is not 64 hex
+    digits is dropped: it could never match a lock's hash)."""
+    digest = sha256.lower() if isinstance(sha256, str) and _SHA256.fullmatch(sha256) else ""
+    link = _clean(url)
+    if link.endswith("/" + filename):
+        link = link[: -len(filename)]
+    flag = "y" if yanked else ""
+    return f"{_clean(filename)}\t{_clean(requires_python)}\t{flag}\t{digest}\t{link}"
 
 
 def unpack(packed: Packed) -> tuple[DistFile, ...]:
     out = []
     for line in packed.split("\n"):
-        filename, rp, yanked = line.split("\t")
-        out.append(DistFile(filename, rp or None, bool(yanked)))
+        filename, rp, yanked, digest, link = line.split("\t")
+        if link.endswith("/"):
+            link += filename
+        out.append(DistFile(filename, rp or None, bool(yanked), digest or None, link or None))
     return tuple(out)
 
 
 def is_packed(value: object) -> bool:
-    """True for a well-formed packed release (every row has exactly three fields)."""
-    return isinstance(value, str) and all(r.count("\t") == 2 for r in value.split("\n"))
+    """True for a well-formed packed release (every row has exactly five fields)."""
+    return isinstance(value, str) and all(r.count("\t") == FIELDS - 1 for r in value.split("\n"))
 
 
 @dataclass(frozen=True)

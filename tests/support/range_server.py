@@ -3,7 +3,8 @@
 ``RangeServer().add("/files/x.whl", data)`` serves ``data`` at that path: a ``Range: bytes=a-b``
 or suffix ``bytes=-n`` request gets 206 with ``Content-Range``; without ``Range`` the whole body
 comes with 200. ``ignore_range = True`` makes it answer every request with 200 and the whole body
-(a server that does not do ranges); ``omit_length = True`` sends bodies without Content-Length,
+(a server that does not do ranges); ``fallback(path)`` may answer paths not added;
+``omit_length = True`` sends bodies without Content-Length,
 ended by closing the connection. Requests are recorded (path and Range header); when a response
 is over, ``finished[path]`` holds the bytes the server managed to write.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -36,6 +38,7 @@ class RangeServer:
         self.hits: list[Hit] = []
         self.omit_length = False
         self.finished: dict[str, int] = {}
+        self.fallback: Callable[[str], bytes | None] | None = None  # bytes for unknown paths
         self._lock = threading.Lock()
         server = self
 
@@ -51,6 +54,8 @@ class RangeServer:
                 with server._lock:
                     server.hits.append(Hit(path, byte_range))
                 data = server.files.get(path)
+                if data is None and server.fallback is not None:
+                    data = server.fallback(path)
                 if data is None:
                     self._send(404, b"not found", {})
                     return
