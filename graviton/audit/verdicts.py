@@ -382,10 +382,9 @@ def apply_natives(finding: Finding, check: NativeCheck) -> Finding:
     aarch64 build makes it ``blocked`` (the member and its architecture in the reason)."""
     if finding.verdict is not Verdict.PURE or not check.blocked:
         return finding
-    arch = "/".join(a.value for a in check.architectures)
     reason = (
-        f"platform-independent wheel {check.reason}: it fails with 'exec format error' on "
-        f"linux/{finding.target.arch} ({arch} only)"
+        f"platform-independent wheel {check.reason}: "
+        f"'exec format error' on linux/{finding.target.arch}"
     )
     return replace(finding, verdict=Verdict.BLOCKED, reason=reason)
 
