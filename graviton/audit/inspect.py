@@ -44,11 +44,10 @@ class Inspector:
         self.problems: list[str] = []
         self.jobs: dict[str, DistFile] = {}
         self.done: dict[str, WheelInspection] = {}
-        self.todo: queue.SimpleQueue[DistFile] = queue.SimpleQueue()
+        self.todo: queue.SimpleQueue[DistFile | None] = queue.SimpleQueue()  # None: stop
         self.changed = threading.Condition()
         self.stop = threading.Event()
-        self.threads = 0  # running, under ``lock``
-        self.lock = threading.Lock()
+        self.threads = 0
 
     def submit(self, index: int, finding: Finding, files: Sequence[DistFile]) -> None:
         """Look inside the wheel ``finding`` chose (one of ``files``)."""
@@ -70,23 +69,19 @@ class Inspector:
         if key in self.jobs:
             return
         self.jobs[key] = file
-        with self.lock:  # a job is queued and a thread is running, or a thread starts for it
-            self.todo.put(file)
-            if self.threads < self.workers:
-                self.threads += 1
-                threading.Thread(target=self._work, name="graviton-inspect", daemon=True).start()
+        self.todo.put(file)
+        if self.threads < min(self.workers, len(self.jobs)):  # threads live until results()
+            self.threads += 1
+            threading.Thread(target=self._work, name="graviton-inspect", daemon=True).start()
 
     def _work(self) -> None:
         from graviton.index.client import _block_signals
 
         _block_signals()
         while not self.stop.is_set():
-            with self.lock:
-                try:
-                    file = self.todo.get_nowait()
-                except queue.Empty:
-                    self.threads -= 1
-                    return
+            file = self.todo.get()
+            if file is None:
+                return
             result = self._inspect(file)
             with self.changed:
                 self.done[file.sha256 or file.url or ""] = result
@@ -105,7 +100,11 @@ class Inspector:
         return result
 
     def abandon(self) -> None:
+        """Let the threads go: each takes one ``None`` and ends (a read in flight finishes)."""
         self.stop.set()
+        for _ in range(self.threads):
+            self.todo.put(None)
+        self.threads = 0
 
     def results(self) -> Iterator[tuple[int, NativeCheck]]:
         """(finding index, the check of its wheel) for every submitted finding; the first

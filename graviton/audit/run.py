@@ -14,7 +14,7 @@ from pathlib import Path
 from graviton.audit import sources
 from graviton.audit.inspect import Inspector
 from graviton.audit.platforms import TagSet
-from graviton.audit.verdicts import apply_natives, judge, marker_skip_reason, pinned_files
+from graviton.audit.verdicts import apply_natives, judge, marker_skip_reason, release_of
 from graviton.errors import InputError, UsageError
 from graviton.findings import Finding, Ignore, Manifest, Pin, Report, Target, Verdict
 from graviton.index import (
@@ -188,7 +188,7 @@ def audit(
         for target in request.targets:
             finding = judge(pin, target, project, tagsets[target], label)
             if inspector is not None and finding.verdict is Verdict.PURE and project is not None:
-                inspector.submit(len(findings), finding, pinned_files(pin, project))
+                inspector.submit(len(findings), finding, project.files(release_of(finding)))
             findings.append(finding)
 
     for _, pin, urls in work:

@@ -8,6 +8,7 @@ among the target's compatible tags (every manylinux level up to the target glibc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -23,6 +24,7 @@ from graviton.audit.platforms import TagSet, libc_requirement
 from graviton.checks.binaries import NativeCheck
 from graviton.findings import Finding, Fix, Pin, Target, Verdict, marker_environment
 from graviton.index import DistFile, Project
+from graviton.index.model import file_version, normal_version
 
 
 def marker_skip_reason(marker: str, target: Target) -> str | None:
@@ -218,9 +220,25 @@ def explain_miss(files: Sequence[DistFile], target: Target, tagset: TagSet) -> s
 def pinned_files(pin: Pin, project: Project) -> tuple[DistFile, ...]:
     """The files of every release the pin admits, as pip matches them: ``==1.2.5.0`` is the
     release 1.2.5, ``==2.0`` is 2.0.0 (and 2.0.0+local); ``===`` is a string comparison."""
-    return tuple(
-        f for release in project.releases if pin.admits(release) for f in project.files(release)
-    )
+    wanted = None if pin.arbitrary or pin.version is None else normal_version(pin.version)
+    if wanted is None:
+        releases = [r for r in project.releases if pin.admits(r)]
+    else:  # a string test first (versions that are == share it), then PEP 440 on the few left
+        key = _release_key(wanted)
+        releases = [r for r in project.releases if _release_key(r) == key and pin.admits(r)]
+    return tuple(f for release in releases for f in project.files(release))
+
+
+_ZEROS = re.compile(r"^((?:\d+!)?\d+(?:\.\d+)*?)(?:\.0)*(?=$|[a-z+]|\.(?:post|dev))")
+
+
+def _release_key(normal: str) -> str:
+    """A normalised version without its local label and trailing zero release components:
+    ``2.0.0+cpu`` -> ``2``, ``1.26.4.post1`` -> ``1.26.4.post1``. Versions that ``==`` matches
+    have the same key (the converse is checked by :meth:`Pin.admits`)."""
+    public = normal.partition("+")[0]
+    m = _ZEROS.match(public)
+    return public if m is None else m[1] + public[m.end() :]
 
 
 def judge_direct(pin: Pin, target: Target, tagset: TagSet) -> Finding:
@@ -375,6 +393,11 @@ def _hash_miss(pin: Pin, files: Sequence[DistFile]) -> str:
     where = _elsewhere([f for f in matched if f.is_wheel])
     kind = f"{where} files" if where else "files the target does not install"
     return f"hash-locked to {kind} only ({names})"
+
+
+def release_of(finding: Finding) -> str:
+    """The release (normalised version) of the wheel a finding chose."""
+    return file_version(finding.wheel or "") or ""
 
 
 def apply_natives(finding: Finding, check: NativeCheck) -> Finding:

@@ -7,7 +7,6 @@ to cache, load and pass between processes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -16,8 +15,6 @@ from typing import NamedTuple, Protocol
 from packaging.version import InvalidVersion, Version
 
 from graviton.errors import ServiceUnavailable
-
-_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class IndexUnavailable(ServiceUnavailable):
@@ -49,7 +46,9 @@ def pack(files: Iterable[DistFile]) -> Packed:
 
 
 def _clean(text: str | None) -> str:
-    return (text or "").replace("\t", " ").replace("\n", " ")
+    if not text:
+        return ""
+    return text.replace("\t", " ").replace("\n", " ") if "\t" in text or "\n" in text else text
 
 
 def row(
@@ -59,11 +58,13 @@ def row(
     sha256: object = None,
     url: str | None = None,
 ) -> str:
-    """One packed row (tabs and newlines in a field become spaces; a sha256 that is not 64 hex
-    digits is dropped: it could never match a lock's hash)."""
-    digest = sha256.lower() if isinstance(sha256, str) and _SHA256.fullmatch(sha256) else ""
+    """One packed row (tabs and newlines in a field become spaces; a sha256 that is not 64
+    letters and digits is dropped: it could never match a lock's hash)."""
+    digest = (
+        sha256.lower() if isinstance(sha256, str) and len(sha256) == 64 and sha256.isalnum() else ""
+    )
     link = _clean(url)
-    if link.endswith("/" + filename):
+    if link.endswith(filename) and link[-len(filename) - 1 : -len(filename)] == "/":
         link = link[: -len(filename)]
     flag = "y" if yanked else ""
     return f"{_clean(filename)}\t{_clean(requires_python)}\t{flag}\t{digest}\t{link}"

@@ -162,6 +162,8 @@ def file_url(page_url: str, href: str) -> str:
     """A file's absolute URL, without its fragment (``#sha256=``) and without credentials:
     relative links are resolved against the page URL as shown (credentials go back on only when
     the file is read, see ``IndexClient.inspect``)."""
+    if href.startswith(("https://", "http://")) and "@" not in href and "#" not in href:
+        return href  # PyPI's: absolute, nothing to take out (the common case, kept fast)
     return redact(urljoin(redact(page_url), href)).partition("#")[0]
 
 
