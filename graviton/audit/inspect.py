@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,9 @@ class Inspector:
         self.changed = threading.Condition()
         self.stop = threading.Event()
         self.threads = 0
+        # one wheel gets what one index page gets: a server that drips bytes ends the run
+        self.limit = float(getattr(reader, "page_timeout", 60.0))
+        self.started: dict[str, float] = {}  # wheel key -> when a thread began reading it
 
     def submit(self, index: int, finding: Finding, files: Sequence[DistFile]) -> None:
         """Look inside the wheel ``finding`` chose (one of ``files``)."""
@@ -82,6 +86,8 @@ class Inspector:
             file = self.todo.get()
             if file is None:
                 return
+            with self.changed:
+                self.started[file.sha256 or file.url or ""] = time.monotonic()
             result = self._inspect(file)
             with self.changed:
                 self.done[file.sha256 or file.url or ""] = result
@@ -99,6 +105,17 @@ class Inspector:
             return not_read(file.url, self.budget or 0, f"inspection failed: {exc}")
         return result
 
+    def _check_late(self) -> None:
+        """A wheel read for longer than :attr:`limit` seconds is not proven (exit 3)."""
+        now = time.monotonic()
+        for key, start in self.started.items():
+            if key not in self.done and now - start > self.limit:
+                _, finding, _ = next(w for w in self.wanted if w[2] == key)
+                raise InspectionUnavailable(
+                    f"{finding.pin.name}{finding.pin.pinned}: {finding.wheel}: not read within "
+                    f"{self.limit:g}s (--timeout); {NO_INSPECT}"
+                )
+
     def abandon(self) -> None:
         """Let the threads go: each takes one ``None`` and ends (a read in flight finishes)."""
         self.stop.set()
@@ -115,7 +132,8 @@ class Inspector:
         try:
             with self.changed:
                 while len(self.done) < len(self.jobs):
-                    self.changed.wait(0.5)
+                    self._check_late()
+                    self.changed.wait(0.2)
         finally:
             self.abandon()
         for index, finding, key in self.wanted:

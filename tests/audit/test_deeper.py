@@ -164,6 +164,22 @@ def test_the_cli_exits_3_with_one_line_when_a_wheel_cannot_be_read(
     assert "Traceback" not in proc.stderr
 
 
+def test_a_file_host_that_drips_bytes_ends_the_run(tmp_path: Path, pages: Path) -> None:
+    """Each read answers within the socket timeout, but the wheel is never done: exit 3."""
+    data = x86_wheel("trickle")  # not "drip": the test index answers that page by dripping
+    filename = project_page(pages, "trickle", "1.0", data)
+    with IndexServer(pages) as index:
+        index.files.add(f"/files/{filename}", data)
+        index.files.drip = 0.3
+        reqs = tmp_path / "requirements.txt"
+        reqs.write_text("trickle==1.0\n")
+        request = AuditRequest(paths=(reqs,), targets=(TARGET,))
+        client = IndexClient([index.url], page_timeout=4, timeout=2)
+        with pytest.raises(InspectionUnavailable, match=r"^trickle==1\.0: .* not read within 4s"):
+            audit(request, index=client)
+        index.files.drip = 0.0
+
+
 def test_inspections_are_cached_by_sha256(tmp_path: Path, pages: Path) -> None:
     data = x86_wheel("x86inside")
     filename = project_page(pages, "x86inside", "1.0", data)
