@@ -121,6 +121,24 @@ def test_a_pure_wheel_with_an_aarch64_build_of_its_program_stays_pure(
     assert finding.verdict is Verdict.PURE
 
 
+def test_no_credential_reaches_the_inspection_cache(tmp_path: Path, pages: Path) -> None:
+    data = x86_wheel("x86inside")
+    filename = project_page(pages, "x86inside", "1.0", data)
+    cache = tmp_path / "cache"
+    with IndexServer(pages) as index:
+        index.files.add(f"/files/{filename}", data)
+        secret_index = index.url.replace("http://", "http://user:s3cret@")
+        reqs = tmp_path / "requirements.txt"
+        reqs.write_text("x86inside==1.0\n")
+        request = AuditRequest(paths=(reqs,), targets=(TARGET,), cache_dir=cache)
+        (finding,) = audit(
+            request, index=IndexClient([secret_index], cache=PageCache(cache))
+        ).findings
+    assert finding.verdict is Verdict.BLOCKED
+    written = [p.read_text() for p in (cache / "wheels").rglob("*.json")]
+    assert written and not any("s3cret" in text for text in written)
+
+
 def test_no_inspect_skips_the_look_inside(tmp_path: Path, pages: Path) -> None:
     data = x86_wheel("x86inside")
     filename = project_page(pages, "x86inside", "1.0", data)

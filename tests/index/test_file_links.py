@@ -68,3 +68,11 @@ def test_rows_survive_the_cache_and_old_formats_are_misses(tmp_path: Path) -> No
     doc["releases"] = {v: "x-1.0-py3-none-any.whl\t\t" for v in doc["releases"]}
     path.write_text(json.dumps(doc))
     assert PageCache(tmp_path).get(index.url + "requests/") is None
+
+
+def test_credentials_go_back_on_only_for_the_index_host() -> None:
+    client = IndexClient(["https://u:p@idx.example/simple/"])
+    inspect_url = client._with_credentials
+    assert inspect_url("https://idx.example/files/x.whl") == "https://u:p@idx.example/files/x.whl"
+    assert inspect_url("https://files.example/x.whl") == "https://files.example/x.whl"
+    assert inspect_url("http://idx.example/files/x.whl") == "http://idx.example/files/x.whl"
