@@ -75,6 +75,7 @@ class Pin:
     index_urls: tuple[str, ...] = ()  # indexes the lock says this pin comes from, if it says
     editable: bool = False
     arbitrary: bool = False  # pinned with ``===`` (PEP 440 arbitrary equality: as a string)
+    hashes: frozenset[str] = frozenset()  # "sha256:<hex>" (any "algo:<hex>") the lock allows
 
     @property
     def key(self) -> NormalizedName:

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graviton.audit import sources
+from graviton.audit.inspect import Inspector
 from graviton.audit.platforms import TagSet
-from graviton.audit.verdicts import judge, marker_skip_reason
+from graviton.audit.verdicts import apply_natives, judge, marker_skip_reason, release_of
 from graviton.errors import InputError, UsageError
 from graviton.findings import Finding, Ignore, Manifest, Pin, Report, Target, Verdict
 from graviton.index import (
@@ -53,6 +54,8 @@ class AuditRequest:
     parse_processes: int = 0
     timeout: float = DEFAULT_RUN_TIMEOUT  # seconds for all index reads (a page gets <= 60 s)
     max_page_bytes: int | None = None  # None: GRAVITON_MAX_PAGE_SIZE, else 64 MiB
+    inspect: bool = True  # look inside every wheel judged ``pure`` (--no-inspect: don't)
+    inspect_budget: int | None = None  # bytes read per wheel; None: remote_zip's 4 MiB
 
 
 def input_files(paths: Sequence[Path], cwd: Path | None = None) -> list[tuple[Path, str]]:
@@ -178,10 +181,15 @@ def audit(
     findings: list[Finding] = []
     tagsets = {t: TagSet(t) for t in request.targets}
 
+    inspector = Inspector(client, request.inspect_budget) if request.inspect else None
+
     def decide(pin: Pin, urls: tuple[str, ...], project: Project | None) -> None:
         label = ", ".join(redact(u) for u in urls or client.index_urls)
         for target in request.targets:
-            findings.append(judge(pin, target, project, tagsets[target], label))
+            finding = judge(pin, target, project, tagsets[target], label)
+            if inspector is not None and finding.verdict is Verdict.PURE and project is not None:
+                inspector.submit(len(findings), finding, project.files(release_of(finding)))
+            findings.append(finding)
 
     for _, pin, urls in work:
         if pin.url is None and pin.version:
@@ -190,14 +198,22 @@ def audit(
             decide(pin, urls, None)
     # each project is judged as it arrives and then dropped: memory holds a few pages, not 500
     found = 0
-    for done, (name, urls, project) in enumerate(client.projects(pending), start=1):
-        found += project is not None
-        for pin in pending[(name, urls)]:
-            decide(pin, urls, project)
-        if progress:
-            progress(done, len(pending))
+    try:
+        for done, (name, urls, project) in enumerate(client.projects(pending), start=1):
+            found += project is not None
+            for pin in pending[(name, urls)]:
+                decide(pin, urls, project)
+            if progress:
+                progress(done, len(pending))
+    except BaseException:
+        if inspector is not None:
+            inspector.abandon()
+        raise
     if pending and not found:
         raise IndexUnavailable(nothing_found(pending, client.index_urls))
+    if inspector is not None:
+        for i, check in inspector.results():
+            findings[i] = apply_natives(findings[i], check)
     findings, expired = apply_ignores(findings, request.ignores, request.today)
     findings.sort(
         key=lambda f: (

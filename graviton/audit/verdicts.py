@@ -8,8 +8,9 @@ among the target's compatible tags (every manylinux level up to the target glibc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
@@ -20,8 +21,10 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from graviton.audit.platforms import TagSet, libc_requirement
+from graviton.checks.binaries import NativeCheck
 from graviton.findings import Finding, Fix, Pin, Target, Verdict, marker_environment
 from graviton.index import DistFile, Project
+from graviton.index.model import file_version, normal_version
 
 
 def marker_skip_reason(marker: str, target: Target) -> str | None:
@@ -217,9 +220,25 @@ def explain_miss(files: Sequence[DistFile], target: Target, tagset: TagSet) -> s
 def pinned_files(pin: Pin, project: Project) -> tuple[DistFile, ...]:
     """The files of every release the pin admits, as pip matches them: ``==1.2.5.0`` is the
     release 1.2.5, ``==2.0`` is 2.0.0 (and 2.0.0+local); ``===`` is a string comparison."""
-    return tuple(
-        f for release in project.releases if pin.admits(release) for f in project.files(release)
-    )
+    wanted = None if pin.arbitrary or pin.version is None else normal_version(pin.version)
+    if wanted is None:
+        releases = [r for r in project.releases if pin.admits(r)]
+    else:  # a string test first (versions that are == share it), then PEP 440 on the few left
+        key = _release_key(wanted)
+        releases = [r for r in project.releases if _release_key(r) == key and pin.admits(r)]
+    return tuple(f for release in releases for f in project.files(release))
+
+
+_ZEROS = re.compile(r"^((?:\d+!)?\d+(?:\.\d+)*?)(?:\.0)*(?=$|[a-z+]|\.(?:post|dev))")
+
+
+def _release_key(normal: str) -> str:
+    """A normalised version without its local label and trailing zero release components:
+    ``2.0.0+cpu`` -> ``2``, ``1.26.4.post1`` -> ``1.26.4.post1``. Versions that ``==`` matches
+    have the same key (the converse is checked by :meth:`Pin.admits`)."""
+    public = normal.partition("+")[0]
+    m = _ZEROS.match(public)
+    return public if m is None else m[1] + public[m.end() :]
 
 
 def judge_direct(pin: Pin, target: Target, tagset: TagSet) -> Finding:
@@ -273,6 +292,13 @@ def judge(
             index_url=project.index_url,
         )
     usable = _usable(files, target, allow_yanked=pin.exact)
+    hash_locked = False
+    if pin.hashes:
+        allowed = _hash_allowed(pin, files, usable, tagset)
+        if isinstance(allowed, Finding):
+            return allowed
+        hash_locked = allowed is not usable
+        usable = allowed
     choice = _best_wheel(usable, tagset)
     if choice is not None:
         verdict = Verdict.NATIVE if choice.native else Verdict.PURE
@@ -297,12 +323,93 @@ def judge(
             rp = sorted({f.requires_python or "" for f in files})
             miss = f"requires Python {' / '.join(rp)}, target is {target.python_str}"
     sdists = [f for f in usable if not f.is_wheel]
+    if sdists and hash_locked:
+        miss = "the lock's hashes allow only the sdist, not the compatible wheel"
     if sdists:
         reason = _sdist_reason(miss, [f for f in files if f.is_wheel])
         return Finding(pin, target, Verdict.SOURCE, reason, fix, index_url=project.index_url)
     if not any(not f.is_wheel for f in files):
         miss += " and no sdist"
     return Finding(pin, target, Verdict.BLOCKED, miss, fix, index_url=project.index_url)
+
+
+# -- hash-locked pins ------------------------------------------------------------------------------
+
+REGENERATE = "regenerate the hashes on any platform with pip-compile --generate-hashes / uv lock"
+_X86 = frozenset({"x86_64", "amd64", "i686", "i386", "x86", "win32"})
+
+
+def _hash_allowed(
+    pin: Pin, files: Sequence[DistFile], usable: list[DistFile], tagset: TagSet
+) -> list[DistFile] | Finding:
+    """The files ``pip install --require-hashes`` may install for the target (as pip filters
+    candidates by the allowed hashes), or the finding when the hashes decide the pin.
+
+    ``usable`` itself comes back when no candidate needs to be dropped."""
+    target = tagset.target
+    candidates = [
+        f for f in usable if not f.is_wheel or tagset.best(wheel_tags(f.filename)) is not None
+    ]
+    if not candidates:
+        return usable  # nothing installs whatever the hashes say: the usual verdict explains
+    if not any(h.startswith("sha256:") for h in pin.hashes):
+        algos = ", ".join(sorted({h.partition(":")[0] for h in pin.hashes}))
+        return Finding(
+            pin,
+            target,
+            Verdict.UNKNOWN,
+            f"hash-locked with {algos} hashes only, the index lists sha256: cannot check them",
+        )
+    if all(f.sha256 is None for f in candidates):
+        return Finding(
+            pin,
+            target,
+            Verdict.UNKNOWN,
+            "hash-locked, but the index lists no sha256 for the files the target would install",
+        )
+    matched = [f for f in candidates if f.sha256 and f"sha256:{f.sha256}" in pin.hashes]
+    if matched:
+        return usable if len(matched) == len(usable) else matched
+    return Finding(pin, target, Verdict.BLOCKED, f"{_hash_miss(pin, files)}: {REGENERATE}")
+
+
+def _hash_miss(pin: Pin, files: Sequence[DistFile]) -> str:
+    """What a lock's hashes match when they match nothing the target installs."""
+    matched = [f for f in files if f.sha256 and f"sha256:{f.sha256}" in pin.hashes]
+    if not matched:
+        return (
+            f"hash-locked to files that are not in this release (none of its {len(files)} "
+            "files has one of the lock's hashes)"
+        )
+    names = ", ".join(f.filename for f in matched[:2]) + (", ..." if len(matched) > 2 else "")
+    archs = {
+        fam[1]
+        for f in matched
+        for tag in wheel_tags(f.filename)
+        if (fam := _platform_family(tag.platform)) is not None
+    }
+    if archs and archs <= _X86 and all(f.is_wheel for f in matched):
+        return f"hash-locked to x86 files only ({names})"
+    where = _elsewhere([f for f in matched if f.is_wheel])
+    kind = f"{where} files" if where else "files the target does not install"
+    return f"hash-locked to {kind} only ({names})"
+
+
+def release_of(finding: Finding) -> str:
+    """The release (normalised version) of the wheel a finding chose."""
+    return file_version(finding.wheel or "") or ""
+
+
+def apply_natives(finding: Finding, check: NativeCheck) -> Finding:
+    """A ``pure`` verdict after looking inside the wheel: a Linux native member with no
+    aarch64 build makes it ``blocked`` (the member and its architecture in the reason)."""
+    if finding.verdict is not Verdict.PURE or not check.blocked:
+        return finding
+    reason = (
+        f"platform-independent wheel {check.reason}: "
+        f"'exec format error' on linux/{finding.target.arch}"
+    )
+    return replace(finding, verdict=Verdict.BLOCKED, reason=reason)
 
 
 def _sdist_reason(miss: str, wheels: Sequence[DistFile]) -> str:

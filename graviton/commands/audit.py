@@ -159,6 +159,11 @@ _SHARED_OPTIONS = (
     click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
     click.option("--offline", is_flag=True, help="Answer from the cache only; a miss is exit 3."),
     click.option(
+        "--no-inspect",
+        is_flag=True,
+        help="Do not look inside pure wheels for x86 programs (range reads, <= 4 MiB a wheel).",
+    ),
+    click.option(
         "--format",
         "fmt",
         type=click.Choice(FORMAT_CHOICES),
@@ -230,6 +235,7 @@ def audit_request(
     no_resolve: bool,
     jobs: int,
     timeout: str = "10m",
+    no_inspect: bool = False,
 ) -> AuditRequest:
     """The audit's settings from its flags, then ``config`` (a ``[tool.graviton]`` section)."""
     from graviton.audit.run import AuditRequest, env_index_urls
@@ -268,6 +274,7 @@ def audit_request(
         workers=jobs,
         parse_processes=min(2, os.cpu_count() or 1),
         timeout=seconds,
+        inspect=not no_inspect,
     )
 
 
@@ -306,7 +313,8 @@ def audit(
 
     \b
     Exit codes: 0 pass, 1 a finding at or above --fail-on (or an expired ignore entry),
-    2 usage or unreadable input, 3 the index could not be read.
+    2 usage or unreadable input, 3 the index could not be read, or a pure wheel could not be
+    looked into (--no-inspect skips that).
     """
     from graviton.audit.run import audit as run_audit
 

@@ -20,7 +20,8 @@ from pathlib import Path
 from graviton.index.model import Packed, is_packed, normal_version
 from graviton.index.urls import redact
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4  # 4: rows carry sha256 and URL
+INSPECTION_FORMAT = 1
 DEFAULT_MAX_AGE = 600  # seconds, when the index sends no Cache-Control
 
 
@@ -46,6 +47,53 @@ class CacheEntry:
         return now - self.fetched < self.max_age
 
 
+def write_json(path: Path, doc: object) -> None:
+    """Write ``doc`` to ``path`` atomically (a temp file, then ``os.replace``); a cache that
+    cannot be written only costs speed."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:  # dumps: json.dump to a file is the pure-Python encoder
+            fh.write(json.dumps(doc, separators=(",", ":")))
+        os.replace(tmp, path)
+    except OSError:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def _key_path(root: Path, key: str) -> Path:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    return root / digest[:2] / f"{digest}.json"
+
+
+class InspectionCache:
+    """Complete wheel inspections (``WheelInspection.to_dict``) under ``root/wheels``, keyed by
+    the file's sha256 (content never changes under it) or else its URL without credentials.
+    Only complete inspections are kept: a timeout must be retried, never remembered."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root / "wheels"
+
+    @staticmethod
+    def key(url: str, sha256: str | None, budget: int) -> str:
+        return f"{INSPECTION_FORMAT}:{budget}:" + (f"sha256:{sha256}" if sha256 else redact(url))
+
+    def get(self, key: str) -> dict[str, object] | None:
+        try:
+            raw = json.loads(_key_path(self.root, key).read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(raw, dict) or raw.get("key") != key:
+            return None
+        data = raw.get("inspection")
+        return data if isinstance(data, dict) else None
+
+    def put(self, key: str, inspection: dict[str, object]) -> None:
+        write_json(_key_path(self.root, key), {"key": key, "inspection": inspection})
+
+
 class PageCache:
     """One JSON file per (index, project) under ``root``; written atomically."""
 
@@ -53,8 +101,7 @@ class PageCache:
         self.root = root
 
     def _path(self, key: str) -> Path:
-        digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-        return self.root / digest[:2] / f"{digest}.json"
+        return _key_path(self.root, key)
 
     def get(self, page_url: str) -> CacheEntry | None:
         key = redact(page_url)
@@ -84,7 +131,6 @@ class PageCache:
     def put(self, page_url: str, entry: CacheEntry) -> None:
         key = redact(page_url)
         path = self._path(key)
-        tmp: str | None = None
         doc = {
             "format": CACHE_FORMAT,
             "url": key,
@@ -93,16 +139,7 @@ class PageCache:
             "max_age": entry.max_age,
             "releases": entry.releases,
         }
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-            with os.fdopen(fd, "w") as fh:  # dumps: json.dump to a file is the pure-Python encoder
-                fh.write(json.dumps(doc, separators=(",", ":")))
-            os.replace(tmp, path)
-        except OSError:  # a cache that cannot be written only costs speed
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+        write_json(path, doc)
 
     def touch(self, page_url: str, entry: CacheEntry, now: float, max_age: int) -> CacheEntry:
         fresh = CacheEntry(entry.releases, entry.etag, now, max_age)

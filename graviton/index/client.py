@@ -15,24 +15,29 @@ slow server. Parse processes ignore SIGINT and exit when their parent is gone (e
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import queue
 import signal
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import BrokenExecutor, CancelledError, ProcessPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 from urllib3.util.retry import Retry
 
 from graviton import __version__
 from graviton.errors import UsageError, one_line
-from graviton.index.cache import CacheEntry, PageCache, max_age
+from graviton.index.cache import CacheEntry, InspectionCache, PageCache, max_age
 from graviton.index.model import IndexUnavailable, Packed, Project, ProjectRequest
 from graviton.index.parse import ACCEPT, html_releases, page_kind, parse_json_page
 from graviton.index.urls import PYPI, check_index_url, page_url, redact
+
+if TYPE_CHECKING:
+    from graviton.index.remote_zip import WheelInspection
 
 DEFAULT_JOBS = 6  # requests in flight: each holds its page (up to ~7 MB on PyPI) in memory
 BIG_PAGE = 256 * 1024  # bytes of JSON above which a page is parsed in a worker process
@@ -322,6 +327,57 @@ class IndexClient:
         except (BrokenExecutor, CancelledError, OSError, RuntimeError):
             self.parse_processes = 0
             return parse_json_page(body, url)
+
+    # -- wheels ---------------------------------------------------------------------------------
+    def inspect(
+        self,
+        url: str,
+        sha256: str | None = None,
+        *,
+        budget: int | None = None,
+        needs: Callable[[bytes], int] | None = None,
+    ) -> WheelInspection:
+        """What :func:`remote_zip.inspect_wheel` reads of one wheel, through this client's session
+        (its retries; credentials of the index the file sits under), cached next to the pages
+        when complete. Never raises for what the server does: the result says why not."""
+        from graviton.index import remote_zip
+
+        budget = budget or remote_zip.DEFAULT_BUDGET
+        cache = InspectionCache(self.cache.root) if self.cache is not None else None
+        key = InspectionCache.key(url, sha256, budget)
+        cached = cache.get(key) if cache is not None else None
+        if cached is not None:
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                return remote_zip.WheelInspection.from_dict(cached)
+        if self.offline:
+            return remote_zip.not_read(url, budget, "--offline: the inspection is not cached")
+        result = remote_zip.inspect_wheel(
+            self._with_credentials(url),
+            self._http(),
+            timeout=self.timeout,
+            budget=budget,
+            needs=needs,
+        )
+        result = dataclasses.replace(result, url=redact(result.url))
+        if cache is not None and result.complete:
+            cache.put(key, result.to_dict())
+        return result
+
+    def _with_credentials(self, url: str) -> str:
+        """``url`` with the user:password of the index on the same scheme, host and port, if any
+        (PEP 503 links are often relative to a private index's page)."""
+        target = urlsplit(url)
+        for index in self.index_urls:
+            parts = urlsplit(index)
+            if (
+                "@" in parts.netloc
+                and (parts.scheme, parts.hostname, parts.port)
+                == (target.scheme, target.hostname, target.port)
+                and "@" not in target.netloc
+            ):
+                userinfo = parts.netloc.rpartition("@")[0]
+                return urlunsplit(target._replace(netloc=f"{userinfo}@{target.netloc}"))
+        return url
 
     def close(self) -> None:
         """Stop the parsing processes, if any were started."""

@@ -27,36 +27,62 @@ class DistFile(NamedTuple):
     filename: str
     requires_python: str | None = None
     yanked: bool = False
+    sha256: str | None = None  # lowercase hex, when the index lists it
+    url: str | None = None  # absolute, without a fragment (and without credentials)
 
     @property
     def is_wheel(self) -> bool:
         return self.filename.endswith(".whl")
 
 
-Packed = str  # one release's files: "filename\trequires-python\tyanked" rows joined by "\n"
+# one release's files: "filename\trequires-python\tyanked\tsha256\turl" rows joined by "\n";
+# a URL that ends with "/<filename>" (PyPI's all do) is kept without the filename, ending "/"
+Packed = str
+FIELDS = 5
 
 
 def pack(files: Iterable[DistFile]) -> Packed:
-    return "\n".join(row(f.filename, f.requires_python, f.yanked) for f in files)
+    return "\n".join(row(f.filename, f.requires_python, f.yanked, f.sha256, f.url) for f in files)
 
 
-def row(filename: str, requires_python: str | None, yanked: object) -> str:
-    """One packed row (tabs and newlines in ``requires_python`` become spaces)."""
-    rp = (requires_python or "").replace("\t", " ").replace("\n", " ")
-    return f"{filename}\t{rp}\t{'y' if yanked else ''}"
+def _clean(text: str | None) -> str:
+    if not text:
+        return ""
+    return text.replace("\t", " ").replace("\n", " ") if "\t" in text or "\n" in text else text
+
+
+def row(
+    filename: str,
+    requires_python: str | None,
+    yanked: object,
+    sha256: object = None,
+    url: str | None = None,
+) -> str:
+    """One packed row (tabs and newlines in a field become spaces; a sha256 that is not 64
+    letters and digits is dropped: it could never match a lock's hash)."""
+    digest = (
+        sha256.lower() if isinstance(sha256, str) and len(sha256) == 64 and sha256.isalnum() else ""
+    )
+    link = _clean(url)
+    if link.endswith(filename) and link[-len(filename) - 1 : -len(filename)] == "/":
+        link = link[: -len(filename)]
+    flag = "y" if yanked else ""
+    return f"{_clean(filename)}\t{_clean(requires_python)}\t{flag}\t{digest}\t{link}"
 
 
 def unpack(packed: Packed) -> tuple[DistFile, ...]:
     out = []
     for line in packed.split("\n"):
-        filename, rp, yanked = line.split("\t")
-        out.append(DistFile(filename, rp or None, bool(yanked)))
+        filename, rp, yanked, digest, link = line.split("\t")
+        if link.endswith("/"):
+            link += filename
+        out.append(DistFile(filename, rp or None, bool(yanked), digest or None, link or None))
     return tuple(out)
 
 
 def is_packed(value: object) -> bool:
-    """True for a well-formed packed release (every row has exactly three fields)."""
-    return isinstance(value, str) and all(r.count("\t") == 2 for r in value.split("\n"))
+    """True for a well-formed packed release (every row has exactly five fields)."""
+    return isinstance(value, str) and all(r.count("\t") == FIELDS - 1 for r in value.split("\n"))
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import json
 import re
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from graviton.errors import one_line
 from graviton.index.model import (
@@ -60,7 +60,7 @@ def parse_json_page(data: bytes | str, page_url: str) -> dict[str, Packed]:
                 i = _skip(text, i, "[")
                 while text[i : i + 1] != "]":
                     entry, i = _DECODER.raw_decode(text, i)
-                    _add_entry(grouped, entry)
+                    _add_entry(grouped, entry, page_url)
                     i = _WS.match(text, i).end()  # type: ignore[union-attr]
                     if text[i : i + 1] == ",":
                         i = _WS.match(text, i + 1).end()  # type: ignore[union-attr]
@@ -86,12 +86,16 @@ def parse_json_page(data: bytes | str, page_url: str) -> dict[str, Packed]:
         ) from None
 
 
-def _add_entry(grouped: dict[str, list[str]], entry: Any) -> None:
+def _add_entry(grouped: dict[str, list[str]], entry: Any, page_url: str) -> None:
     filename = entry["filename"]
     version = file_version(filename)
     if version is None:
         return
-    packed = row(filename, entry.get("requires-python"), entry.get("yanked"))
+    hashes = entry.get("hashes")
+    sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
+    link = entry.get("url")
+    url = file_url(page_url, link) if isinstance(link, str) else None
+    packed = row(filename, entry.get("requires-python"), entry.get("yanked"), sha256, url)
     rows = grouped.get(version)
     if rows is None:
         grouped[version] = [packed]
@@ -102,8 +106,9 @@ def _add_entry(grouped: dict[str, list[str]], entry: Any) -> None:
 class _PageParser(HTMLParser):
     """Anchors (PEP 503 files), plus what tells an index page from any other HTML page."""
 
-    def __init__(self) -> None:
+    def __init__(self, page_url: str = "") -> None:
         super().__init__(convert_charrefs=True)
+        self.page_url = page_url
         self.files: list[DistFile] = []
         self.repository_version: str | None = None  # PEP 629 <meta name=pypi:repository-version>
         self.password_field = False
@@ -139,26 +144,40 @@ class _PageParser(HTMLParser):
         href = self._attrs.get("href") or ""
         # PEP 503: the anchor text is the filename; the URL's last segment is the fallback
         filename = "".join(self._text).strip() or urlsplit(href).path.rpartition("/")[2]
+        fragment = urlsplit(href).fragment
+        algo, _, digest = fragment.partition("=")
         self.files.append(
             DistFile(
                 filename=filename,
                 requires_python=self._attrs.get("data-requires-python") or None,
                 yanked="data-yanked" in self._attrs,
+                sha256=digest if algo == "sha256" else None,
+                url=file_url(self.page_url, href) if href else None,
             )
         )
         self._attrs = None
 
 
-def _parse_html(data: bytes | str, charset: str = "utf-8") -> _PageParser:
-    parser = _PageParser()
+def file_url(page_url: str, href: str) -> str:
+    """A file's absolute URL, without its fragment (``#sha256=``) and without credentials:
+    relative links are resolved against the page URL as shown (credentials go back on only when
+    the file is read, see ``IndexClient.inspect``)."""
+    if href.startswith(("https://", "http://")) and "@" not in href and "#" not in href:
+        return href  # PyPI's: absolute, nothing to take out (the common case, kept fast)
+    return redact(urljoin(redact(page_url), href)).partition("#")[0]
+
+
+def _parse_html(data: bytes | str, charset: str = "utf-8", page_url: str = "") -> _PageParser:
+    parser = _PageParser(page_url)
     parser.feed(data.decode(charset) if isinstance(data, bytes) else data)
     parser.close()
     return parser
 
 
-def parse_html_page(data: bytes | str) -> list[DistFile]:
-    """PEP 503 HTML: one anchor per file, ``data-requires-python`` and ``data-yanked``."""
-    return _parse_html(data).files
+def parse_html_page(data: bytes | str, page_url: str = "") -> list[DistFile]:
+    """PEP 503 HTML: one anchor per file, ``data-requires-python``, ``data-yanked`` and the
+    ``#sha256=`` fragment of its link."""
+    return _parse_html(data, page_url=page_url).files
 
 
 def html_releases(data: bytes | str, page_url: str, charset: str = "utf-8") -> dict[str, Packed]:
@@ -169,7 +188,7 @@ def html_releases(data: bytes | str, page_url: str, charset: str = "utf-8") -> d
     """
     where = redact(page_url)
     try:
-        page = _parse_html(data, charset)
+        page = _parse_html(data, charset, page_url)
     except (UnicodeDecodeError, LookupError):
         raise IndexUnavailable(f"{where}: HTML page is not {charset} text") from None
     version = page.repository_version

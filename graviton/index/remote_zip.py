@@ -478,6 +478,11 @@ def _head(reader: _Reader, entry: _Entry, want: int, keep: int) -> bytes:
     return head
 
 
+def not_read(url: str, budget: int, why: str) -> WheelInspection:
+    """An inspection that read nothing (``http-error``: e.g. offline and not cached)."""
+    return WheelInspection(url, Status.HTTP_ERROR, why, 0, (), (), 0, 0, budget, None)
+
+
 def inspect_wheel(
     url: str,
     session: requests.Session,

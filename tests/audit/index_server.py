@@ -1,7 +1,10 @@
 """A real PEP 691 index on 127.0.0.1, served from tests/fixtures/index by a thread.
 
 Routes: /simple/<name>/ serves <name>.json (PEP 691 JSON, with ETag and If-None-Match -> 304)
-or <name>.html (PEP 503 HTML); /simple/broken-500/ always answers 500; /simple/malformed/
+or <name>.html (PEP 503 HTML); every wheel URL of a JSON page points at ``self.files``, a
+:class:`RangeServer` on 127.0.0.1 that serves a clean ``py3-none-any`` wheel for any name not
+added with ``self.files.add("/files/<filename>", data)`` (the audit looks inside pure wheels);
+/simple/broken-500/ always answers 500; /simple/malformed/
 answers invalid JSON; /simple/slow*/ answer after 2 s. Every request is counted per path.
 
 Faults, each a project name under /simple/ (or, for a whole index, a first path segment:
@@ -25,6 +28,9 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests.support import native_headers
+from tests.support.range_server import RangeServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "index"
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -50,6 +56,14 @@ def big_page(name: str, files: int) -> bytes:
     return json.dumps(doc).encode()
 
 
+def _clean_wheel(path: str) -> bytes | None:
+    """A small pure wheel with no native member, for any /files/<name>.whl."""
+    if not (path.startswith("/files/") and path.endswith(".whl")):
+        return None
+    name, version = path.rpartition("/")[2].split("-")[:2]
+    return native_headers.wheel([], name=name, version=version)
+
+
 class IndexServer:
     def __init__(
         self,
@@ -68,6 +82,8 @@ class IndexServer:
         self.hits: collections.Counter[str] = collections.Counter()
         self.headers_seen: list[dict[str, str]] = []
         self.stopping = threading.Event()
+        self.files = RangeServer()
+        self.files.fallback = _clean_wheel
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -91,7 +107,7 @@ class IndexServer:
                 json_file = server.root / f"{name}.json"
                 html_file = server.root / f"{name}.html"
                 if json_file.exists():
-                    body, ctype = json_file.read_bytes(), JSON_TYPE
+                    body, ctype = server.local_files(json_file.read_bytes()), JSON_TYPE
                 elif html_file.exists():
                     body, ctype = html_file.read_bytes(), "text/html"
                 else:
@@ -182,12 +198,22 @@ class IndexServer:
         self.url = f"{self.base}/simple/"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
+    def local_files(self, page: bytes) -> bytes:
+        """The page with each wheel's URL on :attr:`files` (nothing leaves 127.0.0.1)."""
+        doc = json.loads(page)
+        for entry in doc.get("files", []):
+            if entry.get("filename", "").endswith(".whl"):
+                entry["url"] = f"{self.files.url}/files/{entry['filename']}"
+        return json.dumps(doc).encode()
+
     def __enter__(self) -> IndexServer:
+        self.files.start()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stopping.set()
+        self.files.stop()
         self._httpd.shutdown()
         self._httpd.server_close()
 

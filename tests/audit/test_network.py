@@ -74,3 +74,15 @@ def test_native_and_pure_are_exactly_what_pip_installs(lock: str, tmp_path: Path
     pips = pip_answers(target, PYPI, sorted(ours), jobs=4)
     differ = {req: (ours[req], pips[req]) for req in ours if ours[req] != pips[req]}
     assert not differ, f"graviton vs pip disagree (ours, pip's): {differ}"
+
+
+def test_chromedriver_py_ships_an_x86_program_in_a_pure_wheel(tmp_path: Path) -> None:
+    """The issue's test 5: a ``py3-none-any`` wheel whose chromedriver is x86-64 only."""
+    req = tmp_path / "requirements.txt"
+    req.write_text("chromedriver-py==157.0.8103.15b0\n")
+    code, doc, err = audit_json(str(req), "--python", "3.11", "--index-url", PYPI, "--no-cache")
+    assert code == 1, err
+    (pkg,) = doc["packages"]  # type: ignore[index]
+    assert pkg["verdict"] == "blocked"
+    assert "chromedriver_linux64" in pkg["reason"]
+    assert "x86-64" in pkg["reason"]

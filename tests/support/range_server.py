@@ -3,15 +3,18 @@
 ``RangeServer().add("/files/x.whl", data)`` serves ``data`` at that path: a ``Range: bytes=a-b``
 or suffix ``bytes=-n`` request gets 206 with ``Content-Range``; without ``Range`` the whole body
 comes with 200. ``ignore_range = True`` makes it answer every request with 200 and the whole body
-(a server that does not do ranges); ``omit_length = True`` sends bodies without Content-Length,
-ended by closing the connection. Requests are recorded (path and Range header); when a response
-is over, ``finished[path]`` holds the bytes the server managed to write.
+(a server that does not do ranges); ``fallback(path)`` may answer paths not added;
+``drip = s`` writes bodies one byte every ``s`` seconds; ``omit_length = True`` sends bodies
+without Content-Length, ended by closing the connection. Requests are recorded (path and Range
+header); when a response is over, ``finished[path]`` holds the bytes the server managed to write.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -36,6 +39,8 @@ class RangeServer:
         self.hits: list[Hit] = []
         self.omit_length = False
         self.finished: dict[str, int] = {}
+        self.fallback: Callable[[str], bytes | None] | None = None  # bytes for unknown paths
+        self.drip = 0.0  # seconds between bytes of a body (0: all at once)
         self._lock = threading.Lock()
         server = self
 
@@ -51,6 +56,8 @@ class RangeServer:
                 with server._lock:
                     server.hits.append(Hit(path, byte_range))
                 data = server.files.get(path)
+                if data is None and server.fallback is not None:
+                    data = server.fallback(path)
                 if data is None:
                     self._send(404, b"not found", {})
                     return
@@ -85,10 +92,14 @@ class RangeServer:
                 self.end_headers()
                 path = path or self.path.split("?")[0]
                 sent = 0
+                step = 1 if server.drip else 16 * 1024
                 try:
-                    for at in range(0, len(body), 16 * 1024):
-                        self.wfile.write(body[at : at + 16 * 1024])
-                        sent += len(body[at : at + 16 * 1024])
+                    for at in range(0, len(body), step):
+                        self.wfile.write(body[at : at + step])
+                        sent += len(body[at : at + step])
+                        if server.drip:
+                            self.wfile.flush()
+                            time.sleep(server.drip)
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
                 with server._lock:

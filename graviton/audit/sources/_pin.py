@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -129,6 +129,7 @@ def locked(
     index: str | None = None,
     editable: bool = False,
     arbitrary: bool = False,
+    hashes: Iterable[str] = (),
 ) -> Pin:
     """A pin from a lock entry: the lock states the exact version (direct references too)."""
     if version is not None and not arbitrary:
@@ -148,8 +149,28 @@ def locked(
         index_urls=index_urls(index),
         editable=editable,
         arbitrary=arbitrary,
+        hashes=lock_hashes(hashes, where),
     )
     return pin if url is not None else dataclasses.replace(pin, specifier=pin.pinned)
+
+
+_HASH = re.compile(r"^(sha256|sha384|sha512|sha224|sha1|md5|blake2b|sha3_256)[:=]([0-9a-fA-F]+)$")
+
+
+def lock_hashes(values: Iterable[str], where: Location) -> frozenset[str]:
+    """``sha256:<hex>`` / ``sha256=<hex>`` (any case) as ``"sha256:<lowercase hex>"``; a value
+    that is not ``algorithm:hex`` is bad input, as pip refuses it."""
+    out = set()
+    for value in values:
+        m = _HASH.match(value.strip())
+        if m is None:
+            raise InputError(
+                f"invalid hash {one_line(value, 80)!r} (expected sha256:<hex>)",
+                path=where.path,
+                line=where.line,
+            )
+        out.add(f"{m[1]}:{m[2].lower()}")
+    return frozenset(out)
 
 
 def merge_duplicates(pins: list[Pin]) -> list[Pin]:
@@ -160,9 +181,10 @@ def merge_duplicates(pins: list[Pin]) -> list[Pin]:
         first = merged.get(key)
         if first is None:
             merged[key] = pin
-        elif not set(pin.extras) <= set(first.extras):
+        elif not set(pin.extras) <= set(first.extras) or not pin.hashes <= first.hashes:
             extras = tuple(sorted(set(first.extras) | set(pin.extras)))
-            merged[key] = dataclasses.replace(first, extras=extras)
+            hashes = first.hashes | pin.hashes
+            merged[key] = dataclasses.replace(first, extras=extras, hashes=hashes)
     return list(merged.values())
 
 

@@ -76,6 +76,7 @@ def _package(name: str, entry: Table, sources: dict[str, str]) -> Pin | None:
         index=index,
         editable=entry.data.get("editable") is True,
         arbitrary=arbitrary,
+        hashes=entry.strings("hashes"),
     )
 
 

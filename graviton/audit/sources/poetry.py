@@ -59,6 +59,7 @@ def _package(entry: Table) -> Pin | None:
         url=url,
         index=index,
         editable=editable,
+        hashes=[h for f in entry.tables("files") if (h := f.string("hash"))],
     )
 
 

@@ -51,7 +51,19 @@ def _package(entry: Table) -> Pin | None:
         url=url,
         index=entry.string("index"),
         editable=editable,
+        hashes=_hashes(entry),
     )
+
+
+def _hashes(entry: Table) -> list[str]:
+    """Every ``hashes`` table of the package (``sdist``, ``wheels``, ``archive``) as algo:hex."""
+    found: list[str] = []
+    tables = [entry.table("sdist"), entry.table("archive"), *entry.tables("wheels")]
+    for table in tables:
+        hashes = table.table("hashes") if table is not None else None
+        if hashes is not None:
+            found += [f"{algo}:{hashes.need(algo)}" for algo in hashes]
+    return found
 
 
 def _url_or_path(source: Table) -> str:

@@ -174,7 +174,10 @@ class _Reader:
         except (_OptionError, ValueError) as exc:
             raise InputError(one_line(str(exc)), path=where.path, line=where.line) from None
         if args:
-            self.add(_requirement(args, where, base), where, constraint=constraint)
+            pin = _requirement(args, where, base)
+            if pin is not None and opts.hashes:
+                pin = dataclasses.replace(pin, hashes=_pin.lock_hashes(opts.hashes, where))
+            self.add(pin, where, constraint=constraint)
         for value in opts.editables or ():
             if constraint:
                 raise _error("editable requirements are not allowed as constraints", where)

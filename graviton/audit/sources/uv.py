@@ -55,6 +55,7 @@ class _Package:
     dependencies: list[_Edge]
     optional: dict[str, list[_Edge]] = field(default_factory=dict)
     groups: list[_Edge] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
 
     @property
     def kind(self) -> str:
@@ -96,6 +97,11 @@ def _read(entry: Table) -> _Package:
         groups=[edge for group in groups for edge in edges(groups, group)]
         if groups is not None
         else [],
+        hashes=[
+            h
+            for table in (entry.table("sdist"), *entry.tables("wheels"))
+            if table is not None and (h := table.string("hash"))
+        ],
     )
 
 
@@ -149,6 +155,7 @@ def _pin_of(pkg: _Package, marker: str | None) -> Pin | None:
         url=url,
         index=index,
         editable=pkg.kind == "editable",
+        hashes=pkg.hashes,
     )
 
 
