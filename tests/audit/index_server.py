@@ -56,7 +56,7 @@ def big_page(name: str, files: int) -> bytes:
     return json.dumps(doc).encode()
 
 
-def _clean_wheel(path: str) -> bytes | None:
+def clean_wheel(path: str) -> bytes | None:
     """A small pure wheel with no native member, for any /files/<name>.whl."""
     if not (path.startswith("/files/") and path.endswith(".whl")):
         return None
@@ -83,7 +83,7 @@ class IndexServer:
         self.headers_seen: list[dict[str, str]] = []
         self.stopping = threading.Event()
         self.files = RangeServer()
-        self.files.fallback = _clean_wheel
+        self.files.fallback = clean_wheel
         server = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -70,10 +70,18 @@ def test_native_and_pure_are_exactly_what_pip_installs(lock: str, tmp_path: Path
     packages = doc["packages"]  # type: ignore[index]
     assert len(packages) > 400
     ours = {f"{p['name']}=={p['version']}": p["verdict"] in ("native", "pure") for p in packages}
+    reasons = {f"{p['name']}=={p['version']}": p.get("reason") or "" for p in packages}
     target = Target(python=(3, 11), libc_version=(2, 28))
     pips = pip_answers(target, PYPI, sorted(ours), jobs=4)
     differ = {req: (ours[req], pips[req]) for req in ours if ours[req] != pips[req]}
-    assert not differ, f"graviton vs pip disagree (ours, pip's): {differ}"
+    # The one disagreement by design: a wheel pip installs whose inside carries x86-64 native code
+    # with no aarch64 build (the audit looked inside it; it fails on arm64 at run time).
+    inspected = {
+        req for req, pair in differ.items() if pair == (False, True) and "x86-64" in reasons[req]
+    }
+    unexplained = {req: differ[req] for req in differ.keys() - inspected}
+    assert not unexplained, f"graviton vs pip disagree (ours, pip's): {unexplained}"
+    assert len(inspected) <= 5, f"more x86-only pure wheels than expected: {sorted(inspected)}"
 
 
 def test_chromedriver_py_ships_an_x86_program_in_a_pure_wheel(tmp_path: Path) -> None:

@@ -14,15 +14,20 @@ import pytest
 from graviton.checks.image import ImageCheck, judge
 from graviton.image.run import DockerfileInput, dockerfile_findings
 from graviton.oci.manifest import OciManifest
+from tests.audit.index_server import clean_wheel
+from tests.support.range_server import RangeServer
 
 PEP691 = "application/vnd.pypi.simple.v1+json"
+
+
+FILES = "http://files.invalid"  # replaced by the fixture's file host (the audit reads pure wheels)
 
 
 def _wheel(name: str, version: str, tag: str) -> dict[str, object]:
     filename = f"{name}-{version}-{tag}.whl"
     return {
         "filename": filename,
-        "url": f"https://files.example/{filename}",
+        "url": f"{FILES}/files/{filename}",
         "hashes": {"sha256": "0" * 64},
         "requires-python": ">=3.8",
         "yanked": False,
@@ -43,6 +48,10 @@ PROJECTS = {
 
 @pytest.fixture
 def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    files = RangeServer()
+    files.fallback = clean_wheel
+    files.start()
+
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass
@@ -54,14 +63,15 @@ def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
                 self.end_headers()
                 return
             versions = sorted({str(f["filename"]).split("-")[1] for f in PROJECTS[name]})
-            body = json.dumps(
+            text = json.dumps(
                 {
                     "meta": {"api-version": "1.1"},
                     "name": name,
                     "versions": versions,
                     "files": PROJECTS[name],
                 }
-            ).encode()
+            )
+            body = text.replace(FILES, files.url).encode()
             self.send_response(200)
             self.send_header("Content-Type", PEP691)
             self.send_header("Content-Length", str(len(body)))
@@ -76,6 +86,7 @@ def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     yield url
     server.shutdown()
     server.server_close()
+    files.stop()
 
 
 def test_blocked_requirement_is_flagged_at_the_pip_line(index: str, tmp_path: Path) -> None:
