@@ -42,6 +42,13 @@ from graviton.validate.request import PLATFORM as VALIDATE_PLATFORM
 from graviton.validate.request import Request as ValidateRequest
 
 TEXT_OR_JSON = click.Choice(["text", "json"])
+smoke_timeout_option = click.option(
+    "--smoke-timeout",
+    default="120s",
+    show_default=True,
+    metavar="DURATION",
+    help="Per platform, e.g. 90s, 2m; the container is removed when it fires.",
+)
 
 
 @click.command("build")
@@ -71,13 +78,7 @@ TEXT_OR_JSON = click.Choice(["text", "json"])
     help="Run CMD in each platform's image (by digest) and check the architecture it prints.",
 )
 @click.option("--no-smoke", is_flag=True, help="Skip the smoke run.")
-@click.option(
-    "--smoke-timeout",
-    default="120s",
-    show_default=True,
-    metavar="DURATION",
-    help="Per platform, e.g. 90s, 2m; the container is removed when it fires.",
-)
+@smoke_timeout_option
 @click.option("--metadata-file", type=click.Path(dir_okay=False), help="Keep buildx metadata.")
 @click.option("--check-only", is_flag=True, help="Run the engine and Dockerfile checks only.")
 @click.option(
@@ -280,13 +281,7 @@ def build_exit_code(outcome: Outcome, reports: list[ValidateReport]) -> int:
     metavar="[CMD]",
     help=f"Also run CMD (default: {DEFAULT_COMMAND}) in each platform's image, by digest.",
 )
-@click.option(
-    "--smoke-timeout",
-    default="120s",
-    show_default=True,
-    metavar="DURATION",
-    help="Per platform, e.g. 90s, 2m; the container is removed when it fires.",
-)
+@smoke_timeout_option
 @click.option("--format", "fmt", type=TEXT_OR_JSON, default="text", show_default=True)
 @aws_options
 def verify_command(
