@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from graviton.aws import aws_errors
+from graviton.aws import aws_errors, containers
 from graviton.aws.fleet import chunks, describe_group, group_name_of
 from graviton.capacity.plan import describe_cluster, describe_provider
 from graviton.errors import PreflightError, ServiceUnavailable, UsageError
@@ -94,23 +94,6 @@ def _services(ecs: Any, cluster: str) -> list[Mapping[str, Any]]:
     return out
 
 
-def _container_instances(ecs: Any, cluster: str, instance_ids: set[str]) -> list[Mapping[str, Any]]:
-    arns: list[str] = []
-    with aws_errors("ECS ListContainerInstances"):
-        for page in ecs.get_paginator("list_container_instances").paginate(cluster=cluster):
-            arns.extend(page.get("containerInstanceArns", []))
-    out: list[Mapping[str, Any]] = []
-    for chunk in chunks(arns, 100):
-        with aws_errors("ECS DescribeContainerInstances"):
-            answer = ecs.describe_container_instances(cluster=cluster, containerInstances=chunk)
-        out.extend(
-            ci
-            for ci in answer.get("containerInstances", [])
-            if ci.get("ec2InstanceId") in instance_ids
-        )
-    return out
-
-
 def _busy(ci: Mapping[str, Any]) -> int:
     return int(ci.get("runningTasksCount") or 0) + int(ci.get("pendingTasksCount") or 0)
 
@@ -178,7 +161,7 @@ def decommission(
                 zero_in.append(service)
     instances = list((group or {}).get("Instances") or [])
     instance_ids = {str(i["InstanceId"]) for i in instances}
-    cis = _container_instances(ecs, cluster_name, instance_ids)
+    cis = containers.on_instances(ecs, cluster_name, instance_ids)
     for ci in cis:
         if _busy(ci):
             users.append(
@@ -325,15 +308,11 @@ def _drain(
             )
     deadline = clock() + request.timeout
     while True:
-        busy: list[str] = []
-        for chunk in chunks(arns, 100):
-            with aws_errors("ECS DescribeContainerInstances"):
-                answer = ecs.describe_container_instances(cluster=cluster, containerInstances=chunk)
-            busy += [
-                str(ci.get("ec2InstanceId"))
-                for ci in answer.get("containerInstances", [])
-                if _busy(ci)
-            ]
+        busy = [
+            str(ci.get("ec2InstanceId"))
+            for ci in containers.describe(ecs, cluster, arns)
+            if _busy(ci)
+        ]
         if not busy:
             return
         if clock() >= deadline:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from graviton.aws import containers
 from graviton.aws.fleet import configured_types, describe_group
 from graviton.errors import PreflightError
 from graviton.rollout.plan import Strategy, strategy_from_api
@@ -241,28 +242,17 @@ class Ecs:
         """Container instance ARN -> its ``ecs.cpu-architecture`` attribute (set by the ECS
         agent: ``arm64`` or ``x86_64``)."""
         out: dict[str, str] = {}
-        for i in range(0, len(instance_arns), 100):
-            resp = self.client.describe_container_instances(
-                cluster=cluster, containerInstances=list(instance_arns[i : i + 100])
+        for ci in containers.describe(self.client, cluster, instance_arns):
+            attrs = {a.get("name"): a.get("value") for a in ci.get("attributes") or ()}
+            out[str(ci["containerInstanceArn"])] = str(
+                attrs.get("ecs.cpu-architecture") or "unknown"
             )
-            for ci in resp.get("containerInstances", []):
-                attrs = {a.get("name"): a.get("value") for a in ci.get("attributes") or ()}
-                out[str(ci["containerInstanceArn"])] = str(
-                    attrs.get("ecs.cpu-architecture") or "unknown"
-                )
         return out
 
     def registered_capacity(self, cluster: str, ec2_ids: Sequence[str]) -> list[dict[str, int]]:
         """The registered CPU and MEMORY of the cluster's container instances on ``ec2_ids``."""
-        ids = set(ec2_ids)
-        arns = self.client.list_container_instances(cluster=cluster).get("containerInstanceArns")
-        if not arns or not ids:
-            return []
-        resp = self.client.describe_container_instances(cluster=cluster, containerInstances=arns)
         out = []
-        for ci in resp.get("containerInstances", []):
-            if ci.get("ec2InstanceId") not in ids:
-                continue
+        for ci in containers.on_instances(self.client, cluster, ec2_ids):
             res = {
                 str(r["name"]): int(r.get("integerValue") or 0)
                 for r in ci.get("registeredResources") or ()
