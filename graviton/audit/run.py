@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from packaging.version import Version
+
 from graviton.audit import sources
 from graviton.audit.inspect import Inspector
 from graviton.audit.platforms import TagSet
@@ -28,6 +30,7 @@ from graviton.index import (
     redact,
 )
 from graviton.index.client import DEFAULT_RUN_TIMEOUT
+from graviton.index.model import normal_version
 from graviton.index.urls import index_url_problem
 from graviton.paths import display_path
 
@@ -49,9 +52,9 @@ class AuditRequest:
     resolve: bool = True  # resolve unpinned inputs with pip-tools
     today: dt.date = field(default_factory=dt.date.today)
     workers: int = DEFAULT_JOBS
-    # worker processes for big pages: the CLI turns them on; a library caller opts in, since
-    # spawned workers re-import the caller's __main__ (which needs a __name__ guard)
-    parse_processes: int = 0
+    # worker processes reading pages (forked, Linux): the CLI turns them on; a library caller
+    # opts in (its process is forked, so it should not hold locks other threads may take)
+    processes: int = 0
     timeout: float = DEFAULT_RUN_TIMEOUT  # seconds for all index reads (a page gets <= 60 s)
     max_page_bytes: int | None = None  # None: GRAVITON_MAX_PAGE_SIZE, else 64 MiB
     inspect: bool = True  # look inside every wheel judged ``pure`` (--no-inspect: don't)
@@ -139,7 +142,7 @@ def index_client(request: AuditRequest) -> IndexClient:
         offline=request.offline,
         workers=request.workers,
         run_timeout=request.timeout,
-        parse_processes=request.parse_processes,
+        processes=request.processes,
         max_page_bytes=request.max_page_bytes,
     )
 
@@ -199,7 +202,8 @@ def audit(
     # each project is judged as it arrives and then dropped: memory holds a few pages, not 500
     found = 0
     try:
-        for done, (name, urls, project) in enumerate(client.projects(pending), start=1):
+        since = lowest_pins(pending)
+        for done, (name, urls, project) in enumerate(client.projects(pending, since), start=1):
             found += project is not None
             for pin in pending[(name, urls)]:
                 decide(pin, urls, project)
@@ -230,6 +234,23 @@ def audit(
         fail_on=request.fail_on,
         expired_ignores=expired,
     )
+
+
+def lowest_pins(pending: dict[tuple[str, tuple[str, ...]], list[Pin]]) -> dict[str, str | None]:
+    """Per project, the lowest release a pin names: older ones can neither match a pin nor
+    fix one, so the index reader skips them. None (read them all) when a pin is not a PEP 440
+    version (``===`` compares strings)."""
+    lowest: dict[str, Version | None] = {}
+    for (name, _), pins in pending.items():
+        for pin in pins:
+            normal = None if pin.arbitrary or pin.version is None else normal_version(pin.version)
+            version = Version(normal) if normal is not None else None
+            if name not in lowest:
+                lowest[name] = version
+            else:
+                have = lowest[name]
+                lowest[name] = None if version is None or have is None else min(have, version)
+    return {name: None if v is None else str(v) for name, v in lowest.items()}
 
 
 def nothing_found(pending: Iterable[tuple[str, tuple[str, ...]]], default: Sequence[str]) -> str:

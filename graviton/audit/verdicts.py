@@ -223,9 +223,14 @@ def pinned_files(pin: Pin, project: Project) -> tuple[DistFile, ...]:
     wanted = None if pin.arbitrary or pin.version is None else normal_version(pin.version)
     if wanted is None:
         releases = [r for r in project.releases if pin.admits(r)]
-    else:  # a string test first (versions that are == share it), then PEP 440 on the few left
+    else:  # string tests first (versions that == matches share a key, and the key is their
+        # prefix), then PEP 440 on the few left
         key = _release_key(wanted)
-        releases = [r for r in project.releases if _release_key(r) == key and pin.admits(r)]
+        releases = [
+            r
+            for r in project.releases
+            if r.startswith(key) and _release_key(r) == key and pin.admits(r)
+        ]
     return tuple(f for release in releases for f in project.files(release))
 
 

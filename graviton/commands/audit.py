@@ -272,7 +272,7 @@ def audit_request(
         ignores=tuple(ignore_list),
         resolve=not no_resolve,
         workers=jobs,
-        parse_processes=min(2, os.cpu_count() or 1),
+        processes=jobs,
         timeout=seconds,
         inspect=not no_inspect,
     )

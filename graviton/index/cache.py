@@ -1,7 +1,10 @@
 """The on-disk cache of project pages, in their derived (grouped, packed) form.
 
 Re-parsing a multi-MB page is the cost it saves, so the parsed releases are stored, not the
-page. One JSON file per (index, project), keyed and labelled by the URL without credentials,
+page; and only the releases the run asked for (``since``: a lock pins one release of a project
+that may list thousands of files, and packing them all was the slowest part of a cold run). An
+entry answers a later run that needs no older release; one that does reads the page again.
+One JSON file per (index, project), keyed and labelled by the URL without credentials,
 written atomically (a temp file, then ``os.replace``): a run killed mid-write leaves at most a
 ``.tmp`` file, which is never read. An entry of the wrong shape is a miss, never a crash.
 """
@@ -17,10 +20,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.version import Version
+
 from graviton.index.model import Packed, is_packed, normal_version
 from graviton.index.urls import redact
 
-CACHE_FORMAT = 4  # 4: rows carry sha256 and URL
+CACHE_FORMAT = 5  # 5: the releases from ``since`` on (4: every release; rows with sha256, URL)
 INSPECTION_FORMAT = 1
 DEFAULT_MAX_AGE = 600  # seconds, when the index sends no Cache-Control
 
@@ -42,9 +47,16 @@ class CacheEntry:
     etag: str | None
     fetched: float
     max_age: int
+    since: str | None = None  # the releases below it were not kept (None: all were)
 
     def fresh(self, now: float) -> bool:
         return now - self.fetched < self.max_age
+
+    def covers(self, since: str | None) -> bool:
+        """True if every release from ``since`` on is here."""
+        if self.since is None:
+            return True
+        return since is not None and Version(since) >= Version(self.since)
 
 
 def write_json(path: Path, doc: object) -> None:
@@ -112,7 +124,7 @@ class PageCache:
         if not isinstance(raw, dict) or raw.get("format") != CACHE_FORMAT or raw.get("url") != key:
             return None
         releases, etag = raw.get("releases"), raw.get("etag")
-        fetched, age = raw.get("fetched"), raw.get("max_age")
+        fetched, age, since = raw.get("fetched"), raw.get("max_age"), raw.get("since")
         if (
             not isinstance(releases, dict)
             or not all(
@@ -120,13 +132,14 @@ class PageCache:
                 for v, p in releases.items()
             )
             or not (etag is None or isinstance(etag, str))
+            or not (since is None or (isinstance(since, str) and normal_version(since) == since))
             or not isinstance(fetched, int | float)
             or isinstance(fetched, bool)
             or not isinstance(age, int)
             or isinstance(age, bool)
         ):
             return None
-        return CacheEntry(releases=releases, etag=etag, fetched=float(fetched), max_age=age)
+        return CacheEntry(releases, etag, float(fetched), age, since)
 
     def put(self, page_url: str, entry: CacheEntry) -> None:
         key = redact(page_url)
@@ -137,12 +150,13 @@ class PageCache:
             "etag": entry.etag,
             "fetched": entry.fetched,
             "max_age": entry.max_age,
+            "since": entry.since,
             "releases": entry.releases,
         }
         write_json(path, doc)
 
     def touch(self, page_url: str, entry: CacheEntry, now: float, max_age: int) -> CacheEntry:
-        fresh = CacheEntry(entry.releases, entry.etag, now, max_age)
+        fresh = CacheEntry(entry.releases, entry.etag, now, max_age, entry.since)
         self.put(page_url, fresh)
         return fresh
 

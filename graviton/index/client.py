@@ -7,9 +7,16 @@ three bounds: a size cap per page, a deadline per page and a deadline per run. A
 index does not have (404/410) is ``None``; anything else the client cannot prove is
 :class:`IndexUnavailable` (exit 3), never a verdict.
 
+A batch of pages is read by worker processes when the client is given some (the CLI does) and
+the platform forks: parsing a page is CPU work, and threads of one process parse one page at a
+time under its GIL, so on a 2-core runner half the machine sat idle. The workers are forked
+before any thread starts, each reads one page at a time with the same code a thread runs, keeps
+only the releases asked for (``since``) and writes the cache; the parent gets a small
+:class:`Project` back. Otherwise (one page, macOS, a caller's own session) threads read them.
+
 Fetch threads are daemons with SIGINT/SIGTERM blocked: the main thread alone handles a signal,
-stops waiting, shuts the parse processes down and leaves; nothing joins a thread stuck on a
-slow server. Parse processes ignore SIGINT and exit when their parent is gone (even SIGKILLed).
+stops waiting, kills the worker processes and leaves; nothing joins a thread stuck on a slow
+server. Worker processes ignore SIGINT and exit when their parent is gone (even SIGKILLed).
 """
 
 from __future__ import annotations
@@ -22,8 +29,8 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import BrokenExecutor, CancelledError, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -32,19 +39,25 @@ from urllib3.util.retry import Retry
 from graviton import __version__
 from graviton.errors import UsageError, one_line
 from graviton.index.cache import CacheEntry, InspectionCache, PageCache, max_age
-from graviton.index.model import IndexUnavailable, Packed, Project, ProjectRequest
-from graviton.index.parse import ACCEPT, html_releases, page_kind, parse_json_page
+from graviton.index.model import (
+    IndexUnavailable,
+    Packed,
+    Project,
+    ProjectRequest,
+    normal_version,
+)
+from graviton.index.parse import ACCEPT, parse_page
 from graviton.index.urls import PYPI, check_index_url, page_url, redact
 
 if TYPE_CHECKING:
     from graviton.index.remote_zip import WheelInspection
 
 DEFAULT_JOBS = 6  # requests in flight: each holds its page (up to ~7 MB on PyPI) in memory
-BIG_PAGE = 256 * 1024  # bytes of JSON above which a page is parsed in a worker process
 DEFAULT_MAX_PAGE_BYTES = 64 * 1024 * 1024  # PyPI's biggest project pages are ~10x smaller
 MAX_PAGE_ENV = "GRAVITON_MAX_PAGE_SIZE"
 DEFAULT_RUN_TIMEOUT = 600.0  # seconds for all the index reads of one run (--timeout)
 DEFAULT_PAGE_TIMEOUT = 60.0  # seconds for one page: connect, retries, headers and body
+WORKER_GRACE = 10.0  # seconds a worker process gets beyond the page deadline it enforces itself
 SOCKET_TIMEOUT = 15.0  # seconds for a connect or a single read
 RETRY_AFTER_CAP = 30.0
 _CHUNK = 256 * 1024
@@ -136,11 +149,10 @@ class IndexClient:
         backoff: float = 0.5,
         workers: int = DEFAULT_JOBS,
         session: Any = None,
-        parse_processes: int = 0,
+        processes: int = 0,
         page_timeout: float = DEFAULT_PAGE_TIMEOUT,
         run_timeout: float = DEFAULT_RUN_TIMEOUT,
         max_page_bytes: int | None = None,
-        big_page: int = BIG_PAGE,
     ) -> None:
         self.index_urls = tuple(check_index_url(u) for u in index_urls)
         if not self.index_urls:
@@ -154,13 +166,16 @@ class IndexClient:
         self.backoff = backoff
         self.workers = max(1, workers)
         self.max_page_bytes = max_page_bytes or default_max_page_bytes()
-        self.big_page = big_page
         self._session = session
-        self._lock = threading.Lock()
-        self._parsing = threading.BoundedSemaphore(2)
-        self._local = threading.local()
-        self.parse_processes = parse_processes
+        self._own_session = session is None
+        self.processes = processes  # worker processes reading a batch of pages (0: threads)
         self._pool: ProcessPoolExecutor | None = None
+        self._fresh_locks()
+
+    def _fresh_locks(self) -> None:
+        self._lock = threading.Lock()
+        self._parsing = threading.BoundedSemaphore(2)  # pages decoded at once (memory)
+        self._local = threading.local()
 
     # -- HTTP -----------------------------------------------------------------------------------
     def _http(self) -> Any:
@@ -258,11 +273,16 @@ class IndexClient:
         return f"{redact(url)}: no complete answer within {self.page_timeout:g}s (--timeout)"
 
     # -- one page -------------------------------------------------------------------------------
-    def _page(self, index_url: str, name: str) -> dict[str, Packed] | None:
-        """The page's files grouped by version; None on 404/410."""
+    def _page(
+        self, index_url: str, name: str, since: str | None = None
+    ) -> dict[str, Packed] | None:
+        """The page's files grouped by version (from ``since`` on); None on 404/410."""
         url = page_url(index_url, name)
+        since = normal_version(since) if since is not None else None
         now = time.time()
         cached = self.cache.get(url) if self.cache else None
+        if cached is not None and not cached.covers(since):
+            cached = None  # it lacks releases this run needs: read the whole page again
         if self.offline:
             if cached is None:
                 raise IndexUnavailable(f"--offline: {name} from {redact(index_url)} is not cached")
@@ -283,50 +303,21 @@ class IndexClient:
             )
         if status != 200:
             raise IndexUnavailable(f"{redact(url)}: HTTP {status}")
-        content_type = headers.get("Content-Type")
-        kind = page_kind(content_type, body, url)
-        with self._parsing:  # two pages at a time: parsed together, big pages cost memory
-            if kind == "json":
-                releases = self._parse_json(body, url)
-            else:
-                charset = content_type.partition("charset=")[2].strip('" ') if content_type else ""
-                releases = html_releases(body, url, charset or "utf-8")
+        with self._parsing:  # two pages at a time: a decoded page costs ~4x its size
+            releases = parse_page(body, headers.get("Content-Type"), url, since)
             del body
         if self.cache is not None:
             self.cache.put(
                 url,
                 CacheEntry(
-                    releases, headers.get("ETag"), now, max_age(headers.get("Cache-Control"))
+                    releases,
+                    headers.get("ETag"),
+                    now,
+                    max_age(headers.get("Cache-Control")),
+                    since,
                 ),
             )
         return releases
-
-    def _parse_json(self, body: bytes, url: str) -> dict[str, Packed]:
-        """Big pages are parsed in a worker process, so parsing runs on the second core while
-        this process keeps downloading (both are CPU work under one GIL otherwise). Any trouble
-        with the workers falls back to parsing here: the pool only ever buys speed."""
-        if len(body) < self.big_page or self.parse_processes < 1 or not _spawn_safe():
-            return parse_json_page(body, url)
-        with self._lock:
-            if self._batch().stop.is_set():
-                return parse_json_page(body, url)
-            if self._pool is None:
-                import multiprocessing
-
-                context = multiprocessing.get_context("spawn")  # no fork from a threaded process
-                self._pool = ProcessPoolExecutor(
-                    self.parse_processes,
-                    mp_context=context,
-                    initializer=_worker_init,
-                    initargs=(os.getpid(),),
-                )
-            pool = self._pool
-        _block_signals()  # again: starting multiprocessing's resource tracker unblocked them
-        try:
-            return pool.submit(parse_json_page, body, redact(url)).result()
-        except (BrokenExecutor, CancelledError, OSError, RuntimeError):
-            self.parse_processes = 0
-            return parse_json_page(body, url)
 
     # -- wheels ---------------------------------------------------------------------------------
     def inspect(
@@ -379,19 +370,33 @@ class IndexClient:
                 return urlunsplit(target._replace(netloc=f"{userinfo}@{target.netloc}"))
         return url
 
-    def close(self) -> None:
-        """Stop the parsing processes, if any were started."""
+    def close(self, kill: bool = False) -> None:
+        """Stop the worker processes, if any run; ``kill``: at once, even mid-read (a slow
+        server must not hold the run, and nothing may outlive it)."""
         with self._lock:
             pool, self._pool = self._pool, None
-        if pool is not None:
+        if pool is None:
+            return
+        if not kill:
             pool.shutdown(wait=True, cancel_futures=True)
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            with contextlib.suppress(Exception):
+                process.join(2)
 
     # -- projects -------------------------------------------------------------------------------
-    def _project(self, name: str, index_urls: tuple[str, ...]) -> Project | None:
+    def _project(
+        self, name: str, index_urls: tuple[str, ...], since: str | None = None
+    ) -> Project | None:
         releases: dict[str, Packed] = {}
         found: list[str] = []
         for url in index_urls or self.index_urls:
-            page = self._page(url, name)
+            page = self._page(url, name, since)
             if page is None:
                 continue
             found.append(redact(url))
@@ -405,21 +410,44 @@ class IndexClient:
             return None
         return Project(name=name, releases=releases, index_url=", ".join(found))
 
-    def project(self, name: str, index_urls: Iterable[str] | None = None) -> Project | None:
-        """The union of ``name``'s files on every index (pip's behaviour); None if none has it."""
-        for _, _, project in self.projects([(name, tuple(index_urls or ()))]):
+    def project(
+        self, name: str, index_urls: Iterable[str] | None = None, since: str | None = None
+    ) -> Project | None:
+        """The union of ``name``'s files on every index (pip's behaviour); None if none has it.
+        ``since``: only the releases from that version on are needed."""
+        for _, _, project in self.projects([(name, tuple(index_urls or ()))], {name: since}):
             return project
         return None
 
     def projects(
-        self, requests_: Iterable[ProjectRequest]
+        self,
+        requests_: Iterable[ProjectRequest],
+        since: Mapping[str, str | None] | None = None,
     ) -> Iterator[tuple[str, tuple[str, ...], Project | None]]:
         """Fetch many ``(name, index_urls)`` concurrently (empty ``index_urls``: this client's
-        own); yields each as it completes. A page over the page deadline, or a batch over the
-        run deadline, is :class:`IndexUnavailable` at once: nothing waits for a slow server."""
+        own); yields each as it completes. ``since`` maps a name to the lowest release the
+        caller needs (older ones are skipped while parsing). A page over the page deadline, or
+        a batch over the run deadline, is :class:`IndexUnavailable` at once: nothing waits for
+        a slow server."""
         todo = list(dict.fromkeys(requests_))
         if not todo:
             return
+        floors = dict(since or {})
+        if self.processes > 0 and len(todo) > 1 and self._own_session and _can_fork():
+            yield from self._in_processes(todo, floors)
+        else:
+            yield from self._in_threads(todo, floors)
+
+    def _run_late(self, todo: list[ProjectRequest], done: int) -> IndexUnavailable:
+        indexes = sorted({redact(u) for _, us in todo for u in us or self.index_urls})
+        return IndexUnavailable(
+            f"{', '.join(indexes)}: the index reads did not finish within "
+            f"{self.run_timeout:g}s (--timeout); {done} of {len(todo)} projects read"
+        )
+
+    def _in_threads(
+        self, todo: list[ProjectRequest], floors: dict[str, str | None]
+    ) -> Iterator[tuple[str, tuple[str, ...], Project | None]]:
         batch = _Batch()
         jobs: queue.SimpleQueue[ProjectRequest] = queue.SimpleQueue()
         for item in todo:
@@ -436,7 +464,7 @@ class IndexClient:
                 except queue.Empty:
                     return
                 try:
-                    results.put((item, self._project(*item), None))
+                    results.put((item, self._project(*item, floors.get(item[0])), None))
                 except BaseException as exc:  # handed to the main thread, which raises it
                     results.put((item, None, exc))
 
@@ -447,21 +475,14 @@ class IndexClient:
             for done in range(len(todo)):
                 while True:
                     now = time.monotonic()
-                    late, wait = batch.late(now, self.page_timeout)
+                    late, wait_s = batch.late(now, self.page_timeout)
                     if late is not None:
                         raise IndexUnavailable(self._late_message(late))
                     if now >= run_deadline:
-                        indexes = sorted(
-                            {redact(u) for _, us in todo for u in us or self.index_urls}
-                        )
-                        raise IndexUnavailable(
-                            f"{', '.join(indexes)}: the index reads did not finish within "
-                            f"{self.run_timeout:g}s (--timeout); {done} of {len(todo)} "
-                            "projects read"
-                        )
+                        raise self._run_late(todo, done)
                     try:
                         item, project, error = results.get(
-                            timeout=max(0.01, min(wait, run_deadline - now, 1.0))
+                            timeout=max(0.01, min(wait_s, run_deadline - now, 1.0))
                         )
                         break
                     except queue.Empty:
@@ -471,7 +492,137 @@ class IndexClient:
                 yield item[0], item[1], project
         finally:
             batch.abandon()
-            self.close()
+
+    def _in_processes(
+        self, todo: list[ProjectRequest], floors: dict[str, str | None]
+    ) -> Iterator[tuple[str, tuple[str, ...], Project | None]]:
+        """Each project read by a forked worker, one at a time per worker; the worker enforces
+        the page deadline itself, this process the run deadline and a backstop against a worker
+        that stops answering."""
+        count = min(self.processes, len(todo))
+        pool = self._start_pool(count)
+        waiting = list(reversed(todo))
+        running: dict[Future[Project | None], tuple[ProjectRequest, float]] = {}
+        ready: list[Future[Project | None]] = []
+        run_deadline = time.monotonic() + self.run_timeout
+        finished = False
+        try:
+            for done in range(len(todo)):
+                while not ready:
+                    while waiting and len(running) < count:
+                        item = waiting.pop()
+                        future = pool.submit(_read_in_worker, item, floors.get(item[0]))
+                        running[future] = (item, time.monotonic())
+                    now = time.monotonic()
+                    if now >= run_deadline:
+                        # a worker whose page ran out at the same time is about to say which
+                        # page it was: a better line than "the reads did not finish"
+                        overdue = any(
+                            now - start >= self.page_timeout - 0.1 for _, start in running.values()
+                        )
+                        if not overdue or now >= run_deadline + 1.0:
+                            raise self._run_late(todo, done)
+                    next_check = run_deadline if now < run_deadline else run_deadline + 1.0
+                    for (name, urls), start in running.values():
+                        limit = self.page_timeout * len(urls or self.index_urls)
+                        if now - start > limit + WORKER_GRACE:
+                            url = page_url((urls or self.index_urls)[0], name)
+                            raise IndexUnavailable(self._late_message(url))
+                    finished_now, _ = wait(
+                        running,
+                        timeout=max(0.01, min(1.0, next_check - now)),
+                        return_when=FIRST_COMPLETED,
+                    )
+                    ready.extend(finished_now)
+                future = ready.pop()
+                (name, urls), _ = running.pop(future)
+                try:
+                    project = future.result()
+                except BrokenExecutor as exc:
+                    raise IndexUnavailable(
+                        f"{name}: the worker process reading its page ended unexpectedly "
+                        f"({one_line(str(exc), 120)})"
+                    ) from None
+                yield name, urls, project
+            finished = True
+        finally:
+            self.close(kill=not finished)
+
+    def _start_pool(self, count: int) -> ProcessPoolExecutor:
+        """``count`` forked workers, started now: before any thread of this batch exists, with
+        SIGINT/SIGTERM blocked until each worker has set its own handling of them."""
+        import multiprocessing
+
+        import requests.adapters  # noqa: F401  (imported once here, not once per worker)
+
+        self.close(kill=True)
+        pool = ProcessPoolExecutor(
+            count,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_process_init,
+            initargs=(os.getpid(), self),
+        )
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+        try:
+            pool.submit(int)  # forks every worker (fork start method: all at once)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        with self._lock:
+            self._pool = pool
+        return pool
+
+
+_WORKER_CLIENT: IndexClient | None = None  # in a worker process: the client it was forked from
+
+
+def _process_init(parent: int, client: IndexClient) -> None:
+    """A forked page worker: its own signal handling, its own connections and locks (never the
+    parent's sockets), and an exit as soon as the parent is gone."""
+    global _WORKER_CLIENT
+    _worker_init(parent)
+    if client._own_session:
+        client._session = None
+    client._pool = None
+    client._fresh_locks()
+    _WORKER_CLIENT = client
+
+
+class _PageLate(BaseException):
+    """The page deadline passed in a worker (a BaseException: no library's ``except Exception``
+    may take it for a connection error)."""
+
+
+def _read_in_worker(item: ProjectRequest, since: str | None) -> Project | None:
+    """One project, read in this worker's only thread; SIGALRM ends a read that passes the page
+    deadline (per index the project is read from), wherever it is blocked."""
+    client = _WORKER_CLIENT
+    if client is None:
+        raise RuntimeError("not a graviton index worker")
+    name, urls = item
+    batch = _Batch()
+    client._local.batch = batch
+
+    def late(signum: int, frame: object) -> None:
+        raise _PageLate
+
+    signal.signal(signal.SIGALRM, late)
+    signal.setitimer(signal.ITIMER_REAL, client.page_timeout * len(urls or client.index_urls))
+    try:
+        return client._project(name, urls, since)
+    except _PageLate:
+        reading = [url for url, _, _ in batch.inflight.values()]
+        url = reading[0] if reading else page_url((urls or client.index_urls)[0], name)
+        raise IndexUnavailable(client._late_message(url)) from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        batch.abandon()
+
+
+def _can_fork() -> bool:
+    """Linux only: macOS's system libraries are not fork-safe, Windows has no fork."""
+    import sys
+
+    return sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
 def _describe(exc: BaseException) -> str:
@@ -506,14 +657,3 @@ def _exit_with_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(0.2)
     os._exit(0)
-
-
-def _spawn_safe() -> bool:
-    """A spawned worker re-imports ``__main__``; that works for a module or a script file, not
-    for code read from stdin or typed into a REPL."""
-    import sys
-
-    main = sys.modules.get("__main__")
-    spec = getattr(main, "__spec__", None)
-    path = getattr(main, "__file__", None)
-    return spec is not None or (path is not None and os.path.isfile(path))

@@ -7,7 +7,7 @@ to cache, load and pass between processes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple, Protocol
@@ -90,7 +90,9 @@ class Project:
     """A project's files on one or more indexes, grouped by normalised version."""
 
     name: str
-    releases: Mapping[str, Packed]  # str(Version) -> packed files
+    # str(Version) -> packed files; a reader asked for releases from a version on (``since``)
+    # holds only those: older ones can neither match a pin nor fix it
+    releases: Mapping[str, Packed]
     index_url: str  # the index (credentials removed) that answered; several joined by ", "
 
     def versions(self) -> list[Version]:
@@ -110,7 +112,7 @@ class ProjectReader(Protocol):
     index_urls: tuple[str, ...]
 
     def projects(
-        self, requests: Iterable[ProjectRequest]
+        self, requests: Iterable[ProjectRequest], since: Mapping[str, str | None] | None = None
     ) -> Iterator[tuple[str, tuple[str, ...], Project | None]]: ...
 
 
@@ -148,10 +150,31 @@ def is_distribution(filename: str) -> bool:
     return filename.endswith((".whl", *SDIST_EXTS, *OTHER_DIST_EXTS))
 
 
-def group_files(files: Iterable[DistFile]) -> dict[str, Packed]:
+def at_or_above(since: str | None) -> Callable[[str], bool] | None:
+    """A test of normalised versions: at or above ``since`` (None: keep every release).
+
+    Asked once per file of a page, so each distinct version is compared once."""
+    floor = None if since is None else normal_version(since)
+    if floor is None:
+        return None
+    lowest = Version(floor)
+    memo: dict[str, bool] = {}
+
+    def keep(version: str) -> bool:
+        kept = memo.get(version)
+        if kept is None:
+            kept = memo[version] = Version(version) >= lowest
+        return kept
+
+    return keep
+
+
+def group_files(files: Iterable[DistFile], since: str | None = None) -> dict[str, Packed]:
+    """Files by normalised version; from ``since`` on, when given."""
+    keep = at_or_above(since)
     grouped: dict[str, list[DistFile]] = {}
     for f in files:
         version = file_version(f.filename)
-        if version is not None:
+        if version is not None and (keep is None or keep(version)):
             grouped.setdefault(version, []).append(f)
     return {v: pack(fs) for v, fs in grouped.items()}

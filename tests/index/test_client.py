@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
+import time
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from graviton.index import (
     IndexClient,
@@ -142,14 +145,59 @@ def test_html_parser_reads_anchor_text_when_href_has_no_name() -> None:
     assert files[0].filename == "pkg-1.0-py3-none-any.whl"
 
 
-def test_big_pages_are_parsed_in_a_worker_process(index: IndexServer) -> None:
-    in_process = IndexClient([index.url], parse_processes=0).project("numpy")
-    client = IndexClient([index.url], parse_processes=1, big_page=0)
-    got = {name: p for name, _, p in client.projects([("numpy", ()), ("malformed", ())][:1])}
-    assert client._pool is None  # closed after the batch
-    assert got["numpy"] == in_process
+def test_worker_processes_read_what_threads_read(index: IndexServer) -> None:
+    names = [("numpy", ()), ("requests", ()), ("shioaji", ()), ("nothere", ())]
+    threads = {n: p for n, _, p in IndexClient([index.url]).projects(names)}
+    client = IndexClient([index.url], processes=2)
+    forked = {n: p for n, _, p in client.projects(names)}
+    assert forked == threads and forked["nothere"] is None and forked["numpy"] is not None
+    assert client._pool is None  # the workers are gone after the batch
+    assert not multiprocessing.active_children()
     with pytest.raises(IndexUnavailable, match="malformed"):
-        IndexClient([index.url], parse_processes=1, big_page=0).project("malformed")
+        list(IndexClient([index.url], processes=2).projects([("numpy", ()), ("malformed", ())]))
+    assert not multiprocessing.active_children()
+
+
+def test_a_late_page_in_a_worker_ends_the_batch_and_the_workers() -> None:
+    with IndexServer(drip_interval=0.2) as index:
+        client = IndexClient([index.url], processes=2, page_timeout=1.0)
+        started = time.monotonic()
+        with pytest.raises(IndexUnavailable, match=r"drip-head/: no complete answer within 1s"):
+            list(client.projects([("numpy", ()), ("drip-head", ())]))
+    assert time.monotonic() - started < 8
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize("processes", [0, 2])
+def test_only_the_releases_from_since_on_are_kept(index: IndexServer, processes: int) -> None:
+    client = IndexClient([index.url], processes=processes)
+    got = {
+        n: p
+        for n, _, p in client.projects([("shioaji", ()), ("numpy", ())], {"shioaji": "1.2.6"})
+    }
+    shioaji, numpy = got["shioaji"], got["numpy"]
+    assert shioaji is not None and numpy is not None
+    assert "1.2.6" in shioaji.releases and "1.2.5" not in shioaji.releases
+    assert all(Version(v) >= Version("1.2.6") for v in shioaji.releases)
+    assert "1.26.4" in numpy.releases  # no floor given: every release
+
+
+def test_a_cache_entry_answers_only_runs_that_need_no_older_release(
+    tmp_path: Path,
+) -> None:
+    with IndexServer(max_age=600) as index:
+        cache = PageCache(tmp_path)
+        IndexClient([index.url], cache=cache).project("shioaji", since="1.2.6")
+        again = IndexClient([index.url], cache=cache).project("shioaji", since="1.2.6.0")
+        assert index.requests_for("shioaji") == 1  # fresh, and it holds 1.2.6 on
+        assert again is not None and "1.2.5" not in again.releases
+        older = IndexClient([index.url], cache=cache).project("shioaji", since="1.2.5")
+        assert index.requests_for("shioaji") == 2  # 1.2.5 was never kept: read again
+        assert older is not None and "1.2.5" in older.releases
+        offline = IndexClient([index.url], cache=cache, offline=True)
+        assert offline.project("shioaji", since="1.3") is not None  # the new entry, from 1.2.5
+        with pytest.raises(IndexUnavailable, match="not cached"):
+            offline.project("shioaji", since="1.0")
 
 
 # -- an index it could not read is never an answer -----------------------------------------------
