@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import queue
 import signal
@@ -30,7 +31,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, ProcessPoolExecutor, wait
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -48,6 +48,7 @@ from graviton.index.model import (
 )
 from graviton.index.parse import ACCEPT, parse_page
 from graviton.index.urls import PYPI, check_index_url, page_url, redact
+from graviton.index.workers import ForkPool, WorkerDied
 
 if TYPE_CHECKING:
     from graviton.index.remote_zip import WheelInspection
@@ -169,7 +170,7 @@ class IndexClient:
         self._session = session
         self._own_session = session is None
         self.processes = processes  # worker processes reading a batch of pages (0: threads)
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: ForkPool[_Task, Project | None] | None = None
         self._fresh_locks()
 
     def _fresh_locks(self) -> None:
@@ -182,7 +183,8 @@ class IndexClient:
         with self._lock:
             if self._session is None:
                 import requests
-                from requests.adapters import HTTPAdapter
+
+                from graviton.trust import TrustAdapter
 
                 retry = _Retry(
                     total=self.retries,
@@ -194,7 +196,7 @@ class IndexClient:
                     respect_retry_after_header=True,
                 )
                 session = requests.Session()
-                adapter = HTTPAdapter(
+                adapter = TrustAdapter(
                     pool_connections=4, pool_maxsize=self.workers, max_retries=retry
                 )
                 session.mount("https://", adapter)
@@ -375,19 +377,11 @@ class IndexClient:
         server must not hold the run, and nothing may outlive it)."""
         with self._lock:
             pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        if not kill:
-            pool.shutdown(wait=True, cancel_futures=True)
-            return
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        for process in processes:
-            with contextlib.suppress(Exception):
-                process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            with contextlib.suppress(Exception):
-                process.join(2)
+        if pool is not None:
+            if kill:
+                pool.kill()
+            else:
+                pool.close()
 
     # -- projects -------------------------------------------------------------------------------
     def _project(
@@ -499,77 +493,68 @@ class IndexClient:
         """Each project read by a forked worker, one at a time per worker; the worker enforces
         the page deadline itself, this process the run deadline and a backstop against a worker
         that stops answering."""
-        count = min(self.processes, len(todo))
-        pool = self._start_pool(count)
+        with _signals_held():
+            pool = self._start_pool(min(self.processes, len(todo)))
         waiting = list(reversed(todo))
-        running: dict[Future[Project | None], tuple[ProjectRequest, float]] = {}
-        ready: list[Future[Project | None]] = []
+        started: dict[ProjectRequest, float] = {}
+        answered: list[tuple[_Task, bool, Any]] = []
         run_deadline = time.monotonic() + self.run_timeout
         finished = False
         try:
             for done in range(len(todo)):
-                while not ready:
-                    while waiting and len(running) < count:
-                        item = waiting.pop()
-                        future = pool.submit(_read_in_worker, item, floors.get(item[0]))
-                        running[future] = (item, time.monotonic())
+                while not answered:
+                    with _signals_held():
+                        while waiting and pool.idle():
+                            item = waiting.pop()
+                            pool.submit((item, floors.get(item[0])))
+                            started[item] = time.monotonic()
                     now = time.monotonic()
                     if now >= run_deadline:
                         # a worker whose page ran out at the same time is about to say which
                         # page it was: a better line than "the reads did not finish"
                         overdue = any(
-                            now - start >= self.page_timeout - 0.1 for _, start in running.values()
+                            now - started[item] >= self.page_timeout - 0.1
+                            for item, _ in pool.busy()
                         )
                         if not overdue or now >= run_deadline + 1.0:
                             raise self._run_late(todo, done)
-                    next_check = run_deadline if now < run_deadline else run_deadline + 1.0
-                    for (name, urls), start in running.values():
+                    for (name, urls), _ in pool.busy():
                         limit = self.page_timeout * len(urls or self.index_urls)
-                        if now - start > limit + WORKER_GRACE:
+                        if now - started[(name, urls)] > limit + WORKER_GRACE:
                             url = page_url((urls or self.index_urls)[0], name)
                             raise IndexUnavailable(self._late_message(url))
-                    finished_now, _ = wait(
-                        running,
-                        timeout=max(0.01, min(1.0, next_check - now)),
-                        return_when=FIRST_COMPLETED,
-                    )
-                    ready.extend(finished_now)
-                future = ready.pop()
-                (name, urls), _ = running.pop(future)
-                try:
-                    project = future.result()
-                except BrokenExecutor as exc:
-                    raise IndexUnavailable(
-                        f"{name}: the worker process reading its page ended unexpectedly "
-                        f"({one_line(str(exc), 120)})"
-                    ) from None
-                yield name, urls, project
+                    next_check = run_deadline if now < run_deadline else run_deadline + 1.0
+                    try:
+                        answered = pool.wait(max(0.01, min(1.0, next_check - now)))
+                    except WorkerDied as exc:
+                        raise IndexUnavailable(
+                            f"{redact(self.index_urls[0])}: a process reading the index ended "
+                            f"unexpectedly ({exc})"
+                        ) from None
+                ((name, urls), _), ok, value = answered.pop()
+                if not ok:
+                    raise value
+                yield name, urls, value
             finished = True
         finally:
-            self.close(kill=not finished)
+            with _signals_held():
+                self.close(kill=not finished)
 
-    def _start_pool(self, count: int) -> ProcessPoolExecutor:
-        """``count`` forked workers, started now: before any thread of this batch exists, with
-        SIGINT/SIGTERM blocked until each worker has set its own handling of them."""
-        import multiprocessing
+    def _start_pool(self, count: int) -> ForkPool[_Task, Project | None]:
+        """``count`` forked workers, started now (before any thread of this batch exists)."""
+        from graviton.trust import context_for, environment_bundle
 
-        import requests.adapters  # noqa: F401  (imported once here, not once per worker)
-
+        context_for(environment_bundle())  # the CA bundle, loaded once for every worker
         self.close(kill=True)
-        pool = ProcessPoolExecutor(
-            count,
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=_process_init,
-            initargs=(os.getpid(), self),
+        pool: ForkPool[_Task, Project | None] = ForkPool(
+            count, _read_in_worker, functools.partial(_process_init, os.getpid(), self)
         )
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-        try:
-            pool.submit(int)  # forks every worker (fork start method: all at once)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
         with self._lock:
             self._pool = pool
         return pool
+
+
+_Task = tuple[ProjectRequest, str | None]  # (project, lowest release needed)
 
 
 _WORKER_CLIENT: IndexClient | None = None  # in a worker process: the client it was forked from
@@ -592,13 +577,13 @@ class _PageLate(BaseException):
     may take it for a connection error)."""
 
 
-def _read_in_worker(item: ProjectRequest, since: str | None) -> Project | None:
+def _read_in_worker(task: _Task) -> Project | None:
     """One project, read in this worker's only thread; SIGALRM ends a read that passes the page
     deadline (per index the project is read from), wherever it is blocked."""
     client = _WORKER_CLIENT
     if client is None:
         raise RuntimeError("not a graviton index worker")
-    name, urls = item
+    (name, urls), since = task
     batch = _Batch()
     client._local.batch = batch
 
@@ -634,6 +619,21 @@ def _describe(exc: BaseException) -> str:
     text = type(exc).__name__
     detail = f"{type(reason).__name__}: {reason}" if reason is not None else str(exc)
     return one_line(f"{text} ({detail})" if detail else text, 240)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT/SIGTERM held back (delivered when the block ends, at a point of this module's
+    choosing): a signal handler's exception raised inside concurrent.futures or multiprocessing
+    code can leave one of their locks taken, and the pool's thread then hangs the exit."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _block_signals() -> None:

@@ -172,8 +172,7 @@ def test_a_late_page_in_a_worker_ends_the_batch_and_the_workers() -> None:
 def test_only_the_releases_from_since_on_are_kept(index: IndexServer, processes: int) -> None:
     client = IndexClient([index.url], processes=processes)
     got = {
-        n: p
-        for n, _, p in client.projects([("shioaji", ()), ("numpy", ())], {"shioaji": "1.2.6"})
+        n: p for n, _, p in client.projects([("shioaji", ()), ("numpy", ())], {"shioaji": "1.2.6"})
     }
     shioaji, numpy = got["shioaji"], got["numpy"]
     assert shioaji is not None and numpy is not None
