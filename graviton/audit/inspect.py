@@ -40,7 +40,7 @@ class Inspector:
     def __init__(self, reader: Any, budget: int | None = None, workers: int | None = None) -> None:
         self.reader = reader
         self.budget = budget
-        self.workers = max(1, workers or getattr(reader, "workers", 4))
+        self.workers = max(1, workers or getattr(reader, "inspections", 0) or 4)
         self.wanted: list[tuple[int, Finding, str]] = []  # (finding index, finding, wheel key)
         self.problems: list[str] = []
         self.jobs: dict[str, DistFile] = {}

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from graviton.index.remote_zip import WheelInspection
 
 DEFAULT_JOBS = 6  # requests in flight: each holds its page (up to ~7 MB on PyPI) in memory
+INSPECTIONS = 16  # wheels looked into at once: small range requests, bound by latency
 DEFAULT_MAX_PAGE_BYTES = 64 * 1024 * 1024  # PyPI's biggest project pages are ~10x smaller
 MAX_PAGE_ENV = "GRAVITON_MAX_PAGE_SIZE"
 DEFAULT_RUN_TIMEOUT = 600.0  # seconds for all the index reads of one run (--timeout)
@@ -151,6 +152,7 @@ class IndexClient:
         workers: int = DEFAULT_JOBS,
         session: Any = None,
         processes: int = 0,
+        inspections: int = INSPECTIONS,
         page_timeout: float = DEFAULT_PAGE_TIMEOUT,
         run_timeout: float = DEFAULT_RUN_TIMEOUT,
         max_page_bytes: int | None = None,
@@ -170,6 +172,7 @@ class IndexClient:
         self._session = session
         self._own_session = session is None
         self.processes = processes  # worker processes reading a batch of pages (0: threads)
+        self.inspections = max(1, inspections)
         self._pool: ForkPool[_Task, Project | None] | None = None
         self._fresh_locks()
 
@@ -197,7 +200,9 @@ class IndexClient:
                 )
                 session = requests.Session()
                 adapter = TrustAdapter(
-                    pool_connections=4, pool_maxsize=self.workers, max_retries=retry
+                    pool_connections=4,
+                    pool_maxsize=max(self.workers, self.inspections),
+                    max_retries=retry,
                 )
                 session.mount("https://", adapter)
                 session.mount("http://", adapter)
