@@ -40,7 +40,9 @@ sys.path.insert(0, str(ROOT))
 from tests.support.cli import env_for  # noqa: E402
 from tests.support.cluster import (  # noqa: E402
     ACCOUNT,
+    SERVICE_METRICS,
     client,
+    make_alarms,
     make_service,
     push_image,
     register_instances,
@@ -158,19 +160,11 @@ def build_cluster(url: str) -> None:
             ],
         )  # fmt: skip
         make_service(ecs, CLUSTER, service, f"{service}-td", X86, desired=4)
-        for alarm, metric in ((f"{service}-5xx", "HTTPCode_Target_5XX_Count"),
-                              (f"{service}-p99", "TargetResponseTime")):  # fmt: skip
-            cloudwatch.put_metric_alarm(
-                AlarmName=alarm,
-                Namespace="AWS/ApplicationELB",
-                MetricName=metric,
-                Statistic="Sum",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=10.0,
-                ComparisonOperator="GreaterThanThreshold",
-            )
-            cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="demo")
+        make_alarms(
+            cloudwatch,
+            dict(zip((f"{service}-5xx", f"{service}-p99"), SERVICE_METRICS, strict=True)),
+            reason="demo",
+        )
 
 
 def weights(url: str, service: str) -> dict[str, int]:

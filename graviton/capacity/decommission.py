@@ -10,7 +10,8 @@ strategy entries naming it with weight 0 and base 0 are dropped (ECS does not de
 a strategy names; dropping one from a service's strategy is a new deployment of that service,
 whose tasks stay where the rest of its strategy places them); it is detached from the cluster
 (every other provider kept); its container instances are set to DRAINING and waited for until
-empty; their scale-in protection is lifted (they are empty) and the group is scaled to 0; with
+empty; their scale-in protection is lifted (they are empty) and the group is scaled to 0 (not
+written when its minimum and desired capacity already are 0); with
 ``delete``, the group, the launch template only it used and then the capacity provider are
 deleted (the provider last, so that a rerun after a failed step finds what is left).
 """
@@ -92,6 +93,11 @@ def _services(ecs: Any, cluster: str) -> list[Mapping[str, Any]]:
             answer = ecs.describe_services(cluster=cluster, services=chunk)
         out.extend(s for s in answer.get("services", []) if s.get("status") != "INACTIVE")
     return out
+
+
+def _at_zero(group: Mapping[str, Any] | None) -> bool:
+    """Whether the group's minimum and desired capacity are both 0, as read (never assumed)."""
+    return group is not None and group.get("MinSize") == 0 and group.get("DesiredCapacity") == 0
 
 
 def _busy(ci: Mapping[str, Any]) -> int:
@@ -243,7 +249,18 @@ def decommission(
                     )
 
         step(f"lifted scale-in protection of {len(protected)} drained instance(s)", unprotect)
-    if group is not None:
+    # at 0 already (``shift --finalize --scale-in-x86`` ran first): nothing to write; read again
+    # before saying so, the drain may have taken minutes
+    if (
+        group is not None
+        and _at_zero(group)
+        and (request.dry_run or _at_zero(describe_group(autoscaling, group_name)))
+    ):
+        step(
+            f"kept auto scaling group {group_name} as it was: already at 0 (min 0, desired 0)",
+            lambda: None,
+        )
+    elif group is not None:
 
         def scale() -> None:
             with aws_errors("Auto Scaling UpdateAutoScalingGroup"):

@@ -15,7 +15,13 @@ from click.testing import CliRunner, Result
 
 from graviton.cli import main
 from tests.savings.conftest import aws_env, moto, moto_url  # noqa: F401  (fixtures)
-from tests.support.cluster import client, make_service, push_image, register_instances
+from tests.support.cluster import (
+    client,
+    make_alarms,
+    make_service,
+    push_image,
+    register_instances,
+)
 
 REGION = "us-east-1"
 X86_AMI_PARAMETER = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
@@ -124,18 +130,7 @@ def build(
         containerDefinitions=[{"name": "app", "image": image_uri, "cpu": 256, "memory": 512}],
     )
     make_service(ecs, "prod", "orders", "orders-td", "cp-x86", desired=2)
-    cw = api(url, "cloudwatch")
-    cw.put_metric_alarm(
-        AlarmName="orders-5xx",
-        Namespace="AWS/ApplicationELB",
-        MetricName="HTTPCode_Target_5XX_Count",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=10.0,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-    cw.set_alarm_state(AlarmName="orders-5xx", StateValue="OK", StateReason="fixture")
+    make_alarms(api(url, "cloudwatch"), {"orders-5xx": "HTTPCode_Target_5XX_Count"})
     return {"subnets": subnets, "ami": image, "group_arn": arn, "security_group": sg}
 
 

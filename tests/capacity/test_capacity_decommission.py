@@ -153,3 +153,31 @@ def test_a_service_with_only_a_zero_weight_x86_entry_is_refused(prod: dict[str, 
     )
     result = capacity(*DECOMMISSION, url=url)
     assert result.exit_code == 2 and "service orders" in result.stderr
+
+
+def test_a_group_already_at_zero_is_not_written_again(prod: dict[str, Any]) -> None:
+    """``shift --finalize --scale-in-x86`` scales the group to 0 first; the decommission that
+    follows must not call UpdateAutoScalingGroup again nor claim it scaled the group."""
+    from tests.support.fault_proxy import FaultProxy
+
+    url = prod["url"]
+    assert capacity("create", "--cluster", "prod", "--from", "cp-x86", "--name", "cp-arm",
+                    url=url).exit_code == 0  # fmt: skip
+    after_the_shift(url)
+    first = capacity(*DECOMMISSION, url=url)  # what --scale-in-x86 does
+    assert first.exit_code == 0, first.output
+    assert "did: scaled auto scaling group cp-x86-asg to 0" in first.stdout
+    group = x86_group(url)
+    assert group is not None and (group["MinSize"], group["DesiredCapacity"]) == (0, 0)
+
+    kept = "kept auto scaling group cp-x86-asg as it was: already at 0 (min 0, desired 0)"
+    dry = capacity(*DECOMMISSION, "--delete", "--dry-run", url=url)
+    assert dry.exit_code == 0, dry.output
+    assert f"would: {kept}" in dry.stdout and "scaled" not in dry.stdout
+    with FaultProxy(url) as proxy:
+        result = capacity(*DECOMMISSION, "--delete", url=proxy.url)
+        written = proxy.operations()
+    assert result.exit_code == 0, result.output
+    assert f"did: {kept}" in result.stdout and "scaled" not in result.stdout
+    assert "UpdateAutoScalingGroup" not in written
+    assert "DeleteAutoScalingGroup" in written and x86_group(url) is None

@@ -244,3 +244,70 @@ def test_unreadable_reserved_instances_are_unknown_not_none(moto: str) -> None:
     assert result.exit_code == 0, result.output
     (unknown, *_) = json.loads(result.stdout)["commitments"]
     assert "UnauthorizedOperation" in unknown and "unknown" in unknown
+
+
+UNKNOWN = "; whether the move strands any is unknown"
+
+
+def test_an_endpoint_without_reserved_instances_is_one_clean_line(moto: str) -> None:
+    """moto does not implement DescribeReservedInstances: it answers HTTP 500 with an HTML page,
+    which botocore cannot parse. The line says so, without the page, and the answer stays
+    unknown (never "no Reserved Instances")."""
+    build_cluster(moto, name="prod", groups={"m": ("m6i.xlarge", 2)})
+    result = run("--cluster", "prod", "--endpoint-url", moto)
+    assert result.exit_code == 0, result.output
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("commitment: could not")]
+    assert line == (
+        "commitment: could not read Reserved Instances: DescribeReservedInstances answered "
+        f"something that is not the EC2 API (HTTP 500, an HTML page){UNKNOWN}"
+    )
+    assert "<" not in result.stdout and "doctype" not in result.stdout.lower()
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "body", "kind"),
+    [
+        (200, "text/html; charset=utf-8", b"<html><body>Sign in to the proxy</body></html>",
+         "HTTP 200, an HTML page"),
+        (403, "text/plain", b"  <!DOCTYPE html>\n<title>Forbidden</title>",
+         "HTTP 403, an HTML page"),
+        (200, "text/plain", b"Sign in to the proxy\nsecret-session=abc",
+         "HTTP 200, a text/plain answer that is not XML"),
+        (200, "text/xml", b"<DescribeReservedInstancesResponse><reservedInstancesSet>",
+         "HTTP 200, XML that does not parse"),
+        (200, "text/xml", b"", "HTTP 200, an empty answer"),
+        (200, "text/xml", b"<?xml version='1.0'?><ListThingsResponse><a/></ListThingsResponse>",
+         "HTTP 200, a <ListThingsResponse> document"),
+    ],
+)  # fmt: skip
+def test_an_answer_that_is_not_the_ec2_api_is_named_not_shown(
+    moto: str, status: int, content_type: str, body: bytes, kind: str
+) -> None:
+    """botocore reads a well-formed HTML page (or any XML, or nothing) with status 200 as an
+    answer without reservations, and a 4xx page as an error without a code: only EC2's own
+    document is believed, anything else is named (never shown) and leaves the answer unknown."""
+    build_cluster(moto, name="prod", groups={"m": ("m6i.xlarge", 2)})
+    with FaultProxy(moto) as proxy:
+        proxy.answer("DescribeReservedInstances", body, content_type=content_type, status=status)
+        result = run("--cluster", "prod", "--endpoint-url", proxy.url, "--format", "json")
+    assert result.exit_code == 0, result.output
+    (unknown, *_) = json.loads(result.stdout)["commitments"]
+    assert unknown == (
+        "could not read Reserved Instances: DescribeReservedInstances answered something that "
+        f"is not the EC2 API ({kind}){UNKNOWN}"
+    )
+    assert "proxy" not in result.stdout and "Forbidden" not in result.stdout
+
+
+def test_ec2s_empty_answer_is_no_reserved_instances(moto: str) -> None:
+    build_cluster(moto, name="prod", groups={"m": ("m6i.xlarge", 2)})
+    empty = (
+        RESERVED.split(b"<item>", 1)[0]
+        + b"</reservedInstancesSet></DescribeReservedInstancesResponse>"
+    )
+    with FaultProxy(moto) as proxy:
+        proxy.answer("DescribeReservedInstances", empty)
+        result = run("--cluster", "prod", "--endpoint-url", proxy.url, "--format", "json")
+    assert result.exit_code == 0, result.output
+    (plans,) = json.loads(result.stdout)["commitments"]
+    assert plans.startswith("Savings Plans: a Compute Savings Plan follows the move")

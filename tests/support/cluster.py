@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import boto3
@@ -127,6 +127,27 @@ def make_service(
     )
 
 
+# what a service's deployment alarms watch: its load balancer's 5xx count and response time
+SERVICE_METRICS = ("HTTPCode_Target_5XX_Count", "TargetResponseTime")
+
+
+def make_alarms(cloudwatch: Any, alarms: Mapping[str, str], reason: str = "fixture") -> None:
+    """One CloudWatch alarm per ``name -> metric`` on the load balancer's metric (sum over a
+    minute above 10), each set to OK."""
+    for alarm, metric in alarms.items():
+        cloudwatch.put_metric_alarm(
+            AlarmName=alarm,
+            Namespace="AWS/ApplicationELB",
+            MetricName=metric,
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=10.0,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+        cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason=reason)
+
+
 def make_cluster(
     endpoint_url: str,
     region: str,
@@ -195,20 +216,7 @@ def make_cluster(
         make_service(ecs, cluster, service, family, names["x86_provider"], desired)
         alarms = [f"{service}-5xx-rate", f"{service}-p99-latency"]
         names["alarms"][service] = alarms
-        for alarm, metric in zip(
-            alarms, ("HTTPCode_Target_5XX_Count", "TargetResponseTime"), strict=True
-        ):
-            cloudwatch.put_metric_alarm(
-                AlarmName=alarm,
-                Namespace="AWS/ApplicationELB",
-                MetricName=metric,
-                Statistic="Sum",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=10.0,
-                ComparisonOperator="GreaterThanThreshold",
-            )
-            cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="fixture")
+        make_alarms(cloudwatch, dict(zip(alarms, SERVICE_METRICS, strict=True)))
 
     dynamodb.create_table(
         TableName=names["lock_table"],
