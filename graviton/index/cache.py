@@ -4,21 +4,25 @@ Re-parsing a multi-MB page is the cost it saves, so the parsed releases are stor
 page; and only the releases the run asked for (``since``: a lock pins one release of a project
 that may list thousands of files, and packing them all was the slowest part of a cold run). An
 entry answers a later run that needs no older release; one that does reads the page again.
-One JSON file per (index, project), keyed and labelled by the URL without credentials,
-written atomically (a temp file, then ``os.replace``): a run killed mid-write leaves at most a
-``.tmp`` file, which is never read. An entry of the wrong shape is a miss, never a crash.
+
+Entries are JSON documents in one SQLite file (``cache.sqlite3``, write-ahead log) under the
+cache directory, keyed and labelled by the URL without credentials: a cold run writes hundreds,
+and a file each (create, write, rename) cost ~0.8 ms of system time apiece; a row costs tens of
+microseconds. SQLite makes each write atomic (a run killed mid-write leaves the old entry or
+none) and lets concurrent runs and forked workers share the file (each process opens its own
+connection; a write that waits over 5 s is skipped). An entry of the wrong shape, or a file that
+is not a database, is a miss, never a crash: the cache only ever costs speed.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
 import re
-import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from packaging.version import Version
 
@@ -59,68 +63,121 @@ class CacheEntry:
         return since is not None and Version(since) >= Version(self.since)
 
 
-def write_json(path: Path, doc: object) -> None:
-    """Write ``doc`` to ``path`` atomically (a temp file, then ``os.replace``); a cache that
-    cannot be written only costs speed."""
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:  # dumps: json.dump to a file is the pure-Python encoder
-            fh.write(json.dumps(doc, separators=(",", ":")))
-        os.replace(tmp, path)
-    except OSError:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+DB_NAME = "cache.sqlite3"
 
 
-def _key_path(root: Path, key: str) -> Path:
-    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-    return root / digest[:2] / f"{digest}.json"
+class _Store:
+    """The cache's SQLite file: one connection per process (a connection must not cross a
+    fork), shared by that process's threads under a lock."""
+
+    _opened: dict[tuple[Path, int], tuple[Any, threading.Lock] | None] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _connection(self) -> tuple[Any, threading.Lock] | None:
+        key = (self.root, os.getpid())
+        with self._guard:
+            if key not in self._opened:
+                self._opened[key] = self._open()
+            return self._opened[key]
+
+    def _open(self) -> tuple[Any, threading.Lock] | None:
+        try:
+            import sqlite3
+        except ImportError:  # a Python built without it: no cache, only slower
+            return None
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(
+                self.root / DB_NAME, timeout=5.0, isolation_level=None, check_same_thread=False
+            )
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS entries "
+                "(kind TEXT, key TEXT, doc TEXT, PRIMARY KEY (kind, key)) WITHOUT ROWID"
+            )
+        except (OSError, sqlite3.Error):
+            return None
+        return db, threading.Lock()
+
+    def get(self, kind: str, key: str) -> Any:
+        """The JSON document stored under (kind, key); None if none, or unreadable."""
+        opened = self._connection()
+        if opened is None:
+            return None
+        db, lock = opened
+        try:
+            with lock:
+                row = db.execute(
+                    "SELECT doc FROM entries WHERE kind = ? AND key = ?", (kind, key)
+                ).fetchone()
+            return None if row is None else json.loads(row[0])
+        except Exception:  # sqlite3.Error, a doc that is not JSON: a miss
+            return None
+
+    def put(self, kind: str, key: str, doc: object) -> None:
+        self.put_many(kind, [(key, doc)])
+
+    def put_many(self, kind: str, docs: list[tuple[str, object]]) -> None:
+        """Store every (key, document) in one transaction."""
+        opened = self._connection()
+        if opened is None or not docs:
+            return
+        db, lock = opened
+        rows = [(kind, key, json.dumps(doc, separators=(",", ":"))) for key, doc in docs]
+        try:
+            with lock:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO entries (kind, key, doc) VALUES (?, ?, ?)", rows
+                    )
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+        except Exception:  # locked for over 5 s, disk full, not a database: only speed lost
+            return
 
 
 class InspectionCache:
-    """Complete wheel inspections (``WheelInspection.to_dict``) under ``root/wheels``, keyed by
-    the file's sha256 (content never changes under it) or else its URL without credentials.
-    Only complete inspections are kept: a timeout must be retried, never remembered."""
+    """Complete wheel inspections (``WheelInspection.to_dict``), keyed by the file's sha256
+    (content never changes under it) or else its URL without credentials. Only complete
+    inspections are kept: a timeout must be retried, never remembered."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root / "wheels"
+        self.store = _Store(root)
 
     @staticmethod
     def key(url: str, sha256: str | None, budget: int) -> str:
         return f"{INSPECTION_FORMAT}:{budget}:" + (f"sha256:{sha256}" if sha256 else redact(url))
 
     def get(self, key: str) -> dict[str, object] | None:
-        try:
-            raw = json.loads(_key_path(self.root, key).read_bytes())
-        except (OSError, ValueError):
-            return None
+        raw = self.store.get("wheel", key)
         if not isinstance(raw, dict) or raw.get("key") != key:
             return None
         data = raw.get("inspection")
         return data if isinstance(data, dict) else None
 
     def put(self, key: str, inspection: dict[str, object]) -> None:
-        write_json(_key_path(self.root, key), {"key": key, "inspection": inspection})
+        self.store.put("wheel", key, {"key": key, "inspection": inspection})
 
 
 class PageCache:
-    """One JSON file per (index, project) under ``root``; written atomically."""
+    """One entry per (index, project) page, in the cache directory's SQLite file."""
+
+    held: list[tuple[str, CacheEntry]] | None = None  # see hold_writes
 
     def __init__(self, root: Path) -> None:
         self.root = root
-
-    def _path(self, key: str) -> Path:
-        return _key_path(self.root, key)
+        self.store = _Store(root)
 
     def get(self, page_url: str) -> CacheEntry | None:
         key = redact(page_url)
-        try:
-            raw = json.loads(self._path(key).read_bytes())
-        except (OSError, ValueError):
-            return None
+        raw = self.store.get("page", key)
         if not isinstance(raw, dict) or raw.get("format") != CACHE_FORMAT or raw.get("url") != key:
             return None
         releases, etag = raw.get("releases"), raw.get("etag")
@@ -142,18 +199,37 @@ class PageCache:
         return CacheEntry(releases, etag, float(fetched), age, since)
 
     def put(self, page_url: str, entry: CacheEntry) -> None:
-        key = redact(page_url)
-        path = self._path(key)
-        doc = {
+        if self.held is not None:
+            self.held.append((page_url, entry))
+        else:
+            self.put_many([(page_url, entry)])
+
+    def hold_writes(self) -> None:
+        """From now on, :meth:`put` only collects (for :meth:`take_held`): a forked worker hands
+        its writes to the parent, the one writer, instead of queueing for the file's lock."""
+        self.held = []
+
+    def take_held(self) -> list[tuple[str, CacheEntry]]:
+        held = self.held or []
+        if self.held is not None:
+            self.held = []
+        return held
+
+    def put_many(self, entries: list[tuple[str, CacheEntry]]) -> None:
+        """Store every (page URL, entry) in one transaction."""
+        self.store.put_many("page", [(redact(url), self._doc(url, e)) for url, e in entries])
+
+    @staticmethod
+    def _doc(page_url: str, entry: CacheEntry) -> dict[str, object]:
+        return {
             "format": CACHE_FORMAT,
-            "url": key,
+            "url": redact(page_url),
             "etag": entry.etag,
             "fetched": entry.fetched,
             "max_age": entry.max_age,
             "since": entry.since,
             "releases": entry.releases,
         }
-        write_json(path, doc)
 
     def touch(self, page_url: str, entry: CacheEntry, now: float, max_age: int) -> CacheEntry:
         fresh = CacheEntry(entry.releases, entry.etag, now, max_age, entry.since)

@@ -59,6 +59,7 @@ DEFAULT_MAX_PAGE_BYTES = 64 * 1024 * 1024  # PyPI's biggest project pages are ~1
 MAX_PAGE_ENV = "GRAVITON_MAX_PAGE_SIZE"
 DEFAULT_RUN_TIMEOUT = 600.0  # seconds for all the index reads of one run (--timeout)
 DEFAULT_PAGE_TIMEOUT = 60.0  # seconds for one page: connect, retries, headers and body
+DUE = 0.5  # seconds: at the run deadline, a page this close to its own deadline is named
 WORKER_GRACE = 10.0  # seconds a worker process gets beyond the page deadline it enforces itself
 SOCKET_TIMEOUT = 15.0  # seconds for a connect or a single read
 RETRY_AFTER_CAP = 30.0
@@ -173,7 +174,7 @@ class IndexClient:
         self._own_session = session is None
         self.processes = processes  # worker processes reading a batch of pages (0: threads)
         self.inspections = max(1, inspections)
-        self._pool: ForkPool[_Task, Project | None] | None = None
+        self._pool: ForkPool[_Task, _Answer] | None = None
         self._fresh_locks()
 
     def _fresh_locks(self) -> None:
@@ -475,10 +476,14 @@ class IndexClient:
                 while True:
                     now = time.monotonic()
                     late, wait_s = batch.late(now, self.page_timeout)
+                    if late is None and now >= run_deadline:
+                        # a page whose own deadline is due now names itself (the same
+                        # --timeout set both): a better line than "the reads did not finish"
+                        late, _ = batch.late(now, self.page_timeout - DUE)
+                        if late is None:
+                            raise self._run_late(todo, done)
                     if late is not None:
                         raise IndexUnavailable(self._late_message(late))
-                    if now >= run_deadline:
-                        raise self._run_late(todo, done)
                     try:
                         item, project, error = results.get(
                             timeout=max(0.01, min(wait_s, run_deadline - now, 1.0))
@@ -518,7 +523,7 @@ class IndexClient:
                         # a worker whose page ran out at the same time is about to say which
                         # page it was: a better line than "the reads did not finish"
                         overdue = any(
-                            now - started[item] >= self.page_timeout - 0.1
+                            now - started[item] >= self.page_timeout - DUE
                             for item, _ in pool.busy()
                         )
                         if not overdue or now >= run_deadline + 1.0:
@@ -539,19 +544,22 @@ class IndexClient:
                 ((name, urls), _), ok, value = answered.pop()
                 if not ok:
                     raise value
-                yield name, urls, value
+                project, writes = value
+                if self.cache is not None:
+                    self.cache.put_many(writes)
+                yield name, urls, project
             finished = True
         finally:
             with _signals_held():
                 self.close(kill=not finished)
 
-    def _start_pool(self, count: int) -> ForkPool[_Task, Project | None]:
+    def _start_pool(self, count: int) -> ForkPool[_Task, _Answer]:
         """``count`` forked workers, started now (before any thread of this batch exists)."""
         from graviton.trust import context_for, environment_bundle
 
         context_for(environment_bundle())  # the CA bundle, loaded once for every worker
         self.close(kill=True)
-        pool: ForkPool[_Task, Project | None] = ForkPool(
+        pool: ForkPool[_Task, _Answer] = ForkPool(
             count, _read_in_worker, functools.partial(_process_init, os.getpid(), self)
         )
         with self._lock:
@@ -560,6 +568,7 @@ class IndexClient:
 
 
 _Task = tuple[ProjectRequest, str | None]  # (project, lowest release needed)
+_Answer = tuple[Project | None, list[tuple[str, CacheEntry]]]  # (project, its cache writes)
 
 
 _WORKER_CLIENT: IndexClient | None = None  # in a worker process: the client it was forked from
@@ -574,6 +583,8 @@ def _process_init(parent: int, client: IndexClient) -> None:
         client._session = None
     client._pool = None
     client._fresh_locks()
+    if client.cache is not None:
+        client.cache.hold_writes()
     _WORKER_CLIENT = client
 
 
@@ -582,7 +593,7 @@ class _PageLate(BaseException):
     may take it for a connection error)."""
 
 
-def _read_in_worker(task: _Task) -> Project | None:
+def _read_in_worker(task: _Task) -> _Answer:
     """One project, read in this worker's only thread; SIGALRM ends a read that passes the page
     deadline (per index the project is read from), wherever it is blocked."""
     client = _WORKER_CLIENT
@@ -598,7 +609,8 @@ def _read_in_worker(task: _Task) -> Project | None:
     signal.signal(signal.SIGALRM, late)
     signal.setitimer(signal.ITIMER_REAL, client.page_timeout * len(urls or client.index_urls))
     try:
-        return client._project(name, urls, since)
+        project = client._project(name, urls, since)
+        return project, client.cache.take_held() if client.cache is not None else []
     except _PageLate:
         reading = [url for url, _, _ in batch.inflight.values()]
         url = reading[0] if reading else page_url((urls or client.index_urls)[0], name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from graviton.audit.inspect import InspectionUnavailable
 from graviton.audit.run import AuditRequest, audit
 from graviton.findings import Finding, Target, Verdict
 from graviton.index import IndexClient, PageCache
+from graviton.index.cache import DB_NAME
 from tests.audit.index_server import FIXTURES, IndexServer
 from tests.support.native_headers import (
     EM_AARCH64,
@@ -189,8 +191,10 @@ def test_inspections_are_cached_by_sha256_without_credentials(tmp_path: Path, pa
         index.files.add(f"/files/{filename}", data)
         secret = index.url.replace("http://", "http://user:s3cret@")
         first = audit_one(tmp_path, index, "x86inside==1.0\n", secret, cache_dir=cache)
-        written = [p.read_text() for p in (cache / "wheels").rglob("*.json")]
+        with sqlite3.connect(cache / DB_NAME) as db:
+            written = [d for (d,) in db.execute("SELECT doc FROM entries WHERE kind = 'wheel'")]
         assert written and not any("s3cret" in text for text in written)
+        assert not any(b"s3cret" in p.read_bytes() for p in cache.rglob("*") if p.is_file())
         reads = len(index.files.hits_for(f"/files/{filename}"))
         second = audit_one(tmp_path, index, "x86inside==1.0\n", cache_dir=cache)
         assert len(index.files.hits_for(f"/files/{filename}")) == reads > 0

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from graviton.index.cache import CACHE_FORMAT, DB_NAME
 from tests.audit.index_server import IndexServer
 from tests.audit.test_cli import run
 
@@ -161,14 +163,16 @@ def test_a_bad_timeout_is_exit_2(value: str, index: IndexServer, tmp_path: Path)
     [
         "[]",
         '"text"',
-        '{"format": 3}',
-        '{"format": 3, "url": "%s", "releases": [], "fetched": 1, "max_age": 600}',
-        '{"format": 3, "url": "%s", "releases": {"1.0": 5}, "fetched": 1, "max_age": 600}',
-        '{"format": 3, "url": "%s", "releases": {"1.0": "a\\tb"}, "fetched": 1, "max_age": 600}',
-        '{"format": 3, "url": "%s", "releases": {}, "fetched": "x", "max_age": 600}',
-        '{"format": 3, "url": "%s", "releases": {"not-a-version": "a-x.whl\\t\\t"}, '
+        '{"format": %F}',
+        '{"format": %F, "url": "%s", "releases": [], "fetched": 1, "max_age": 600}',
+        '{"format": %F, "url": "%s", "releases": {"1.0": 5}, "fetched": 1, "max_age": 600}',
+        '{"format": %F, "url": "%s", "releases": {"1.0": "a\\tb"}, "fetched": 1, "max_age": 600}',
+        '{"format": %F, "url": "%s", "releases": {}, "fetched": "x", "max_age": 600}',
+        '{"format": %F, "url": "%s", "releases": {"not-a-version": "a-x.whl\\t\\t"}, '
         '"fetched": 1e12, "max_age": 600}',
-        '{"format": 3, "url": "%s", "releases": {}, "fetched": 1, "max_age": null}',
+        '{"format": %F, "url": "%s", "releases": {}, "fetched": 1e12, "max_age": 600, '
+        '"since": "not a version"}',
+        '{"format": %F, "url": "%s", "releases": {}, "fetched": 1, "max_age": null}',
         "{not json",
     ],
 )
@@ -177,9 +181,20 @@ def test_a_cache_entry_of_the_wrong_shape_is_a_miss(
 ) -> None:
     code, first, err = audit(index.url, "numpy==1.26.4\n", tmp_path)
     assert code == 0, err
-    entries = list((tmp_path / "cache").rglob("*.json"))
-    assert len(entries) == 1
-    entries[0].write_text(shape.replace("%s", f"{index.url}numpy/"))
+    doc = shape.replace("%s", f"{index.url}numpy/").replace("%F", str(CACHE_FORMAT))
+    with sqlite3.connect(tmp_path / "cache" / DB_NAME) as db:
+        changed = db.execute("UPDATE entries SET doc = ? WHERE kind = 'page'", (doc,)).rowcount
+    assert changed == 1
+    code, again, err = audit(index.url, "numpy==1.26.4\n", tmp_path)
+    assert code == 0 and "Traceback" not in err, err
+    assert json.loads(again)["packages"] == json.loads(first)["packages"]
+
+
+def test_a_cache_file_that_is_not_a_database_is_a_miss(index: IndexServer, tmp_path: Path) -> None:
+    code, first, err = audit(index.url, "numpy==1.26.4\n", tmp_path)
+    assert code == 0, err
+    for path in (tmp_path / "cache").glob(DB_NAME + "*"):
+        path.write_bytes(b"not a database\0" * 100)
     code, again, err = audit(index.url, "numpy==1.26.4\n", tmp_path)
     assert code == 0 and "Traceback" not in err, err
     assert json.loads(again)["packages"] == json.loads(first)["packages"]

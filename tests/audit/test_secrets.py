@@ -89,7 +89,7 @@ def test_no_output_format_shows_a_credential(
         env={"HOME": str(home)},
     )
     assert proc_file.returncode == 1, proc_file.stderr
-    cached = [p.read_text() for p in cache.rglob("*") if p.is_file()]
+    cached = [p.read_bytes().decode("utf-8", "replace") for p in cache.rglob("*") if p.is_file()]
     assert cached and any("numpy" in text for text in cached)
     assert_no_secret(
         proc.stdout,

@@ -61,12 +61,12 @@ def test_rows_survive_the_cache_and_old_formats_are_misses(tmp_path: Path) -> No
     wheel = next(f for f in files if f.is_wheel)
     assert wheel.sha256 and len(wheel.sha256) == 64
     assert wheel.url and wheel.url.endswith("/files/" + wheel.filename)
-    # an entry written by the previous format (three fields a row) is never read
-    (path,) = tmp_path.rglob("*.json")
-    doc = json.loads(path.read_text())
+    # an entry written by the previous format (every release, no floor) is never read
+    cache = PageCache(tmp_path)
+    doc = cache.store.get("page", index.url + "requests/")
+    assert doc["format"] == CACHE_FORMAT
     doc["format"] = CACHE_FORMAT - 1
-    doc["releases"] = {v: "x-1.0-py3-none-any.whl\t\t" for v in doc["releases"]}
-    path.write_text(json.dumps(doc))
+    cache.store.put("page", index.url + "requests/", doc)
     assert PageCache(tmp_path).get(index.url + "requests/") is None
 
 
