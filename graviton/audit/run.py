@@ -12,9 +12,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graviton.audit import sources
-from graviton.audit.inspect import Inspector
+from graviton.audit.inspect import Inspector, prove_fixes
 from graviton.audit.platforms import TagSet
-from graviton.audit.verdicts import apply_natives, judge, marker_skip_reason, release_of
+from graviton.audit.verdicts import (
+    FixCandidate,
+    apply_natives,
+    fix_candidates,
+    judge,
+    marker_skip_reason,
+    release_of,
+)
 from graviton.errors import InputError, UsageError
 from graviton.findings import Finding, Ignore, Manifest, Pin, Report, Target, Verdict
 from graviton.index import (
@@ -182,13 +189,22 @@ def audit(
     tagsets = {t: TagSet(t) for t in request.targets}
 
     inspector = Inspector(client, request.inspect_budget) if request.inspect else None
+    # the releases above a pin that could be its fix, kept (the page is dropped) for the
+    # findings whose fix must be proven by looking inside pure wheels
+    fixes: dict[int, tuple[FixCandidate, ...]] = {}
 
     def decide(pin: Pin, urls: tuple[str, ...], project: Project | None) -> None:
         label = ", ".join(redact(u) for u in urls or client.index_urls)
         for target in request.targets:
             finding = judge(pin, target, project, tagsets[target], label)
-            if inspector is not None and finding.verdict is Verdict.PURE and project is not None:
-                inspector.submit(len(findings), finding, project.files(release_of(finding)))
+            if inspector is not None and finding.verdict is Verdict.PURE:
+                if project is not None:
+                    inspector.submit(len(findings), finding, project.files(release_of(finding)))
+                elif pin.url is not None:
+                    inspector.submit_direct(len(findings), finding)
+            found = _to_prove(finding, project, tagsets[target]) if inspector else ()
+            if found:
+                fixes[len(findings)] = found
             findings.append(finding)
 
     for _, pin, urls in work:
@@ -214,6 +230,7 @@ def audit(
     if inspector is not None:
         for i, check in inspector.results():
             findings[i] = apply_natives(findings[i], check)
+        prove(findings, fixes, client, request)
     findings, expired = apply_ignores(findings, request.ignores, request.today)
     findings.sort(
         key=lambda f: (
@@ -230,6 +247,41 @@ def audit(
         fail_on=request.fail_on,
         expired_ignores=expired,
     )
+
+
+def _to_prove(
+    finding: Finding, project: Project | None, tagset: TagSet
+) -> tuple[FixCandidate, ...]:
+    """The fix candidates to keep for ``finding``: every one for a pure pin (its wheel may turn
+    out blocked inside), those of a fix by tags that may be a pure wheel; else none."""
+    pin = finding.pin
+    if project is None or not pin.version:
+        return ()
+    if finding.verdict is not Verdict.PURE and finding.fix is None:
+        return ()
+    found = fix_candidates(pin.version, project, finding.target, tagset)
+    if finding.verdict is Verdict.PURE or any(not c.native for c in found):
+        return found
+    return ()
+
+
+def prove(
+    findings: list[Finding],
+    fixes: dict[int, tuple[FixCandidate, ...]],
+    client: ProjectReader,
+    request: AuditRequest,
+) -> None:
+    """Give each blocked or source finding a fix proven by looking inside the pure wheels among
+    its candidates (a pure pin that turned blocked inside had none by tags)."""
+    searches = {
+        i: (findings[i], found)
+        for i, found in fixes.items()
+        if findings[i].verdict in (Verdict.BLOCKED, Verdict.SOURCE)
+    }
+    if not searches:
+        return
+    for i, search in prove_fixes(client, searches, budget=request.inspect_budget).items():
+        findings[i] = replace(findings[i], fix=search.fix, fix_note=search.note)
 
 
 def nothing_found(pending: Iterable[tuple[str, tuple[str, ...]]], default: Sequence[str]) -> str:

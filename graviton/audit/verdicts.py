@@ -9,7 +9,7 @@ among the target's compatible tags (every manylinux level up to the target glibc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
@@ -90,22 +90,127 @@ def _usable(files: Iterable[DistFile], target: Target, allow_yanked: bool) -> li
     return [f for f in files if (allow_yanked or not f.yanked) and python_allows(f, target)]
 
 
-def find_fix(pin_version: str, project: Project, target: Target, tagset: TagSet) -> Fix | None:
-    """The smallest and the newest version above the pin that install from a wheel."""
+@dataclass(frozen=True)
+class FixCandidate:
+    """A release above the pin that installs from a wheel: the wheel pip would choose."""
+
+    version: Version
+    file: DistFile
+    native: bool  # a wheel for the target's platform (else ``py3-none-any``-like: pure)
+
+
+def fix_candidates(
+    pin_version: str, project: Project, target: Target, tagset: TagSet
+) -> tuple[FixCandidate, ...]:
+    """Every release above the pin (no pre-release above a final pin, no yanked file) with a
+    wheel the target installs, oldest first."""
     try:
         pinned = Version(pin_version)
     except InvalidVersion:
-        return None
-    good: list[Version] = []
+        return ()
+    out: list[FixCandidate] = []
     for version in project.versions():
         if version <= pinned or (version.is_prerelease and not pinned.is_prerelease):
             continue
         files = _usable(project.files(str(version)), target, allow_yanked=False)
-        if _best_wheel(files, tagset) is not None:
-            good.append(version)
-    if not good:
-        return None
-    return Fix(min=str(good[0]), latest=str(good[-1]), crosses_major=good[0].major != pinned.major)
+        choice = _best_wheel(files, tagset)
+        if choice is not None:
+            out.append(FixCandidate(version, choice.file, choice.native))
+    return tuple(out)
+
+
+def _fix(pin_version: str, low: Version, high: Version) -> Fix:
+    major = low.major != Version(pin_version).major
+    return Fix(min=str(low), latest=str(high), crosses_major=major)
+
+
+def find_fix(pin_version: str, project: Project, target: Target, tagset: TagSet) -> Fix | None:
+    """The smallest and the newest version above the pin that install from a wheel (by tags
+    alone: :func:`search_fix` also looks inside the pure ones)."""
+    good = fix_candidates(pin_version, project, target, tagset)
+    return _fix(pin_version, good[0].version, good[-1].version) if good else None
+
+
+# -- a fix proven by looking inside its wheel ------------------------------------------------------
+
+FIX_INSPECTIONS = 3  # pure wheels looked into per direction before the search gives up
+Look = NativeCheck | str  # what a candidate's wheel holds, or why it could not be read
+
+
+@dataclass(frozen=True)
+class FixSearch:
+    """Where a fix search stands: ``inspect`` lists the wheels to look into before it can
+    decide; empty, ``fix`` is the proven fix (None: none) and ``note`` why none is claimed when
+    one may exist."""
+
+    fix: Fix | None = None
+    note: str | None = None
+    inspect: tuple[DistFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Walk:
+    found: FixCandidate | None = None
+    need: DistFile | None = None  # look inside this wheel, then walk again
+    unread: str | None = None  # a wheel that could not be read: nothing proven past it
+    passed: tuple[FixCandidate, ...] = ()  # looked into: each carries x86-only code
+    stopped: bool = False  # ``limit`` wheels passed, the rest not looked into
+
+
+def _walk(candidates: Iterable[FixCandidate], looked: Mapping[DistFile, Look], limit: int) -> _Walk:
+    """The first candidate in order that is proven to run: native, or pure and looked into
+    with nothing x86-only inside; a wheel that carries x86-only code is passed over."""
+    passed: list[FixCandidate] = []
+    for c in candidates:
+        if c.native:
+            return _Walk(found=c, passed=tuple(passed))
+        look = looked.get(c.file)
+        if look is None:
+            if len(passed) >= limit:
+                return _Walk(passed=tuple(passed), stopped=True)
+            return _Walk(need=c.file, passed=tuple(passed))
+        if isinstance(look, str):
+            return _Walk(unread=f"{c.file.filename}: {look}", passed=tuple(passed))
+        if not look.blocked:
+            return _Walk(found=c, passed=tuple(passed))
+        passed.append(c)
+    return _Walk(passed=tuple(passed))
+
+
+def search_fix(
+    pin_version: str,
+    candidates: Sequence[FixCandidate],
+    looked: Mapping[DistFile, Look],
+    limit: int = FIX_INSPECTIONS,
+) -> FixSearch:
+    """The fix among ``candidates`` (from :func:`fix_candidates`) that is proven: the smallest
+    whose wheel is native for the target, or pure and looked into (``looked``) with no x86-only
+    code inside; the newest likewise, walking down from the top (the smallest when the walk
+    down proves nothing above it). At most ``limit`` pure wheels are looked into each way.
+
+    A smallest fix is claimed only when every candidate below it is proven not to run: a wheel
+    that could not be read, or a walk that stopped at ``limit``, gives no fix and a ``note``."""
+    low = _walk(candidates, looked, limit)
+    above = [c for c in reversed(candidates) if low.found is None or c.version > low.found.version]
+    high = _walk(above, looked, limit)
+    need = tuple(dict.fromkeys(w.need for w in (low, high) if w.need is not None))
+    if need:
+        return FixSearch(inspect=need)
+    if low.found is not None:
+        top = high.found if high.found is not None else low.found
+        return FixSearch(fix=_fix(pin_version, low.found.version, top.version))
+    if low.unread is not None:
+        why = low.unread
+    elif low.stopped and (high.stopped or high.unread is not None or high.found is not None):
+        seen = {c.version for c in (*low.passed, *high.passed)}
+        why = (
+            f"looked inside {len(seen)} of the {len(candidates)} newer wheels, each carries "
+            f"x86-only code; {len(candidates) - len(seen)} not looked into"
+        )
+    else:
+        return FixSearch()  # every newer wheel was looked into: none runs
+    runs = f"; {high.found.version} runs" if high.found is not None else ""
+    return FixSearch(note=f"not proven ({why}{runs})")
 
 
 # -- explaining a miss -----------------------------------------------------------------------------
