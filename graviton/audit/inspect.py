@@ -203,8 +203,7 @@ class Inspector:
         for key in self.pool.late():
             _, finding, _ = next(w for w in self.wanted if w[2] == key)
             raise InspectionUnavailable(
-                f"{_label(finding)}: {finding.wheel}: not read within "
-                f"{self.pool.limit:g}s (--timeout); {NO_INSPECT}"
+                f"{_label(finding)}: not read within {self.pool.limit:g}s (--timeout); {NO_INSPECT}"
             )
 
     def abandon(self) -> None:
@@ -228,15 +227,17 @@ class Inspector:
             result = pool.done[key]
             if not result.complete:
                 raise InspectionUnavailable(
-                    f"{_label(finding)}: {finding.wheel}: {result.why} "
-                    f"(not proven free of x86 code; {NO_INSPECT})"
+                    f"{_label(finding)}: {result.why} (not proven free of x86 code; {NO_INSPECT})"
                 )
             yield index, _judge(result, finding)
 
 
 def _label(finding: Finding) -> str:
+    """``name==1.0: name-1.0-py3-none-any.whl``; ``name @ name-1.0-py3-none-any.whl``."""
     pin = finding.pin
-    return f"{pin.name}{pin.pinned}" if pin.url is None else f"{pin.name} @ {finding.wheel}"
+    if pin.url is None:
+        return f"{pin.name}{pin.pinned}: {finding.wheel}"
+    return f"{pin.name} @ {finding.wheel}"
 
 
 def _judge(result: WheelInspection, finding: Finding) -> NativeCheck:
@@ -316,7 +317,9 @@ def read_local(url: str, budget: int) -> WheelInspection:
                         head,
                     )
                 )
-    except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, ValueError) as exc:
+    except OSError as exc:
+        return not_read(url, budget, f"{path}: {exc.strerror or type(exc).__name__}")
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, ValueError) as exc:
         return not_read(url, budget, f"{path}: {one_line(str(exc) or type(exc).__name__)}")
     return WheelInspection(
         url=url,

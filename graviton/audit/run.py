@@ -15,6 +15,7 @@ from graviton.audit import sources
 from graviton.audit.inspect import Inspector, prove_fixes
 from graviton.audit.platforms import TagSet
 from graviton.audit.verdicts import (
+    FIX_INSPECTIONS,
     FixCandidate,
     apply_natives,
     fix_candidates,
@@ -259,7 +260,7 @@ def _to_prove(
         return ()
     if finding.verdict is not Verdict.PURE and finding.fix is None:
         return ()
-    found = fix_candidates(pin.version, project, finding.target, tagset)
+    found = fix_candidates(pin.version, project, finding.target, tagset, FIX_INSPECTIONS + 1)
     if finding.verdict is Verdict.PURE or any(not c.native for c in found):
         return found
     return ()

@@ -100,23 +100,43 @@ class FixCandidate:
 
 
 def fix_candidates(
-    pin_version: str, project: Project, target: Target, tagset: TagSet
+    pin_version: str, project: Project, target: Target, tagset: TagSet, ends: int | None = None
 ) -> tuple[FixCandidate, ...]:
     """Every release above the pin (no pre-release above a final pin, no yanked file) with a
-    wheel the target installs, oldest first."""
+    wheel the target installs, oldest first.
+
+    With ``ends``, only those a :func:`search_fix` with ``limit=ends - 1`` can reach: from
+    each end, up to the first native one or ``ends`` pure ones (the releases between them are
+    not read: a pure pin's search costs a few releases, not a project's thousands)."""
     try:
         pinned = Version(pin_version)
     except InvalidVersion:
         return ()
-    out: list[FixCandidate] = []
-    for version in project.versions():
-        if version <= pinned or (version.is_prerelease and not pinned.is_prerelease):
-            continue
+    versions = [
+        v
+        for v in project.versions()
+        if v > pinned and not (v.is_prerelease and not pinned.is_prerelease)
+    ]
+
+    def choose(version: Version) -> FixCandidate | None:
         files = _usable(project.files(str(version)), target, allow_yanked=False)
         choice = _best_wheel(files, tagset)
-        if choice is not None:
-            out.append(FixCandidate(version, choice.file, choice.native))
-    return tuple(out)
+        return None if choice is None else FixCandidate(version, choice.file, choice.native)
+
+    if ends is None:
+        return tuple(c for v in versions if (c := choose(v)) is not None)
+    found: dict[Version, FixCandidate] = {}
+    for order in (versions, reversed(versions)):
+        pure = 0
+        for version in order:
+            c = found.get(version) or choose(version)
+            if c is None:
+                continue
+            found[version] = c
+            pure += not c.native
+            if c.native or pure >= ends:
+                break
+    return tuple(found[v] for v in sorted(found))
 
 
 def _fix(pin_version: str, low: Version, high: Version) -> Fix:
@@ -202,10 +222,10 @@ def search_fix(
     if low.unread is not None:
         why = low.unread
     elif low.stopped and (high.stopped or high.unread is not None or high.found is not None):
-        seen = {c.version for c in (*low.passed, *high.passed)}
+        seen = ", ".join(str(v) for v in sorted({c.version for c in (*low.passed, *high.passed)}))
         why = (
-            f"looked inside {len(seen)} of the {len(candidates)} newer wheels, each carries "
-            f"x86-only code; {len(candidates) - len(seen)} not looked into"
+            f"looked inside the newer wheels of {seen}: each carries x86-only code; "
+            "the releases between were not looked into"
         )
     else:
         return FixSearch()  # every newer wheel was looked into: none runs
