@@ -18,8 +18,9 @@ from graviton.audit.run import AuditRequest, audit
 from graviton.audit.verdicts import FIX_INSPECTIONS
 from graviton.findings import Finding, Target, Verdict
 from graviton.index import IndexClient
-from graviton.report.text import render as render_text
+from graviton.report import FORMATS, render
 from tests.audit.index_server import IndexServer, clean_wheel
+from tests.report.test_jsondoc import errors
 from tests.support.native_headers import (
     EM_AARCH64,
     EM_X86_64,
@@ -216,7 +217,7 @@ def test_an_unreadable_fix_candidate_is_not_a_claimed_fix(tmp_path: Path, pages:
     assert "fix: not proven (gonefix-2.0-py3-none-any.whl" in proc.stdout
 
 
-def test_the_text_report_says_not_proven(tmp_path: Path, pages: Path) -> None:
+def test_every_report_format_says_not_proven(tmp_path: Path, pages: Path) -> None:
     data = {pure("note", "1.0"): x86_wheel("note", "1.0")}
     page(pages, "note", [*data, pure("note", "1.1")], data)
     with IndexServer(pages) as index:
@@ -225,9 +226,14 @@ def test_the_text_report_says_not_proven(tmp_path: Path, pages: Path) -> None:
         reqs.write_text("note==1.0\n")
         request = AuditRequest(paths=(reqs,), targets=(TARGET,))
         report = audit(request, index=IndexClient([index.url]))
-    text = render_text(report)
-    assert "fix: not proven (note-1.1-py3-none-any.whl: " in text
-    assert "none found" not in text
+    for fmt in FORMATS:
+        text = render(report, fmt, width=400)
+        assert "not proven (note-1.1-py3-none-any.whl: " in text, fmt
+        assert "none found" not in text and "No release with a compatible wheel" not in text, fmt
+    (package,) = json.loads(render(report, "json"))["packages"]
+    assert package["fix"] is None
+    assert package["fix_note"].startswith("not proven (note-1.1-py3-none-any.whl: ")
+    assert errors(json.loads(render(report, "json"))) == []
 
 
 # -- direct references -----------------------------------------------------------------------------
