@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,37 +14,31 @@ import pytest
 from graviton.audit.inspect import InspectionUnavailable
 from graviton.audit.run import AuditRequest, audit
 from graviton.audit.verdicts import FIX_INSPECTIONS
-from graviton.findings import Finding, Target, Verdict
+from graviton.findings import Finding, Verdict
 from graviton.index import IndexClient
 from graviton.report import FORMATS, render
 from tests.audit.index_server import IndexServer, clean_wheel
+from tests.audit.test_cli import run as cli
+from tests.audit.test_deeper import TARGET
+from tests.audit.test_index_faults import one_error_line
 from tests.report.test_jsondoc import errors
-from tests.support.native_headers import (
-    EM_AARCH64,
-    EM_X86_64,
-    Member,
-    elf_header,
-    filler,
-    wheel,
-)
+from tests.support import native_headers as nh
+from tests.support.native_headers import wheel
 
-TARGET = Target(python=(3, 11), libc_version=(2, 28))
-REPO = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "graviton.cli", "audit"]
+WIDE = {"COLUMNS": "400"}
 ARM = "cp311-cp311-manylinux_2_17_aarch64.whl"
 X86 = "cp311-cp311-manylinux_2_17_x86_64.whl"
 
 
 def x86_wheel(name: str, version: str, *, with_arm: bool = False) -> bytes:
-    members = [
-        Member(f"{name}/bin/tool_linux64", elf_header(EM_X86_64) + filler(2000), mode=0o755),
-    ]
+    """A pure wheel with an x86-64 program (and its aarch64 build, ``with_arm``)."""
+    machines = {"tool_linux64": nh.EM_X86_64}
     if with_arm:
-        members.append(
-            Member(
-                f"{name}/bin/tool_linux_arm64", elf_header(EM_AARCH64) + filler(2000), mode=0o755
-            )
-        )
+        machines["tool_linux_arm64"] = nh.EM_AARCH64
+    members = [
+        nh.Member(f"{name}/bin/{tool}", nh.elf_header(machine) + nh.filler(2000), mode=0o755)
+        for tool, machine in machines.items()
+    ]
     return wheel(members, name=name, version=version)
 
 
@@ -87,13 +79,6 @@ def run(tmp_path: Path, index: IndexServer, pins: str, **options: object) -> tup
 
 def read(index: IndexServer, filename: str) -> bool:
     return bool(index.files.hits_for(f"/files/{filename}"))
-
-
-@pytest.fixture
-def pages(tmp_path: Path) -> Path:
-    root = tmp_path / "pages"
-    root.mkdir()
-    return root
 
 
 # -- a pure pin blocked by the x86 code inside --------------------------------------------------
@@ -200,13 +185,7 @@ def test_an_unreadable_fix_candidate_is_not_a_claimed_fix(tmp_path: Path, pages:
         serve(index, data, missing=(pure("gonefix", "2.0"),))
         (finding,) = run(tmp_path, index, "gonefix==1.0\n")
         reqs = tmp_path / "requirements.txt"
-        proc = subprocess.run(
-            [*CLI, str(reqs), "--index-url", index.url, "--no-cache", "--python", "3.11"],
-            capture_output=True,
-            text=True,
-            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "COLUMNS": "400"},
-            timeout=120,
-        )
+        proc = cli(str(reqs), "-i", index.url, "--no-cache", "--python", "3.11", env=WIDE)
     assert finding.verdict is Verdict.BLOCKED
     assert finding.fix is None
     assert finding.fix_note is not None
@@ -278,17 +257,9 @@ def test_an_unreachable_direct_reference_is_exit_3(
         (skipped,) = run(tmp_path, index, f"away @ {url}\n", inspect=False)
         assert skipped.verdict is Verdict.PURE
         reqs = tmp_path / "requirements.txt"
-        proc = subprocess.run(
-            [*CLI, str(reqs), "--index-url", index.url, "--no-cache", "--format", "json"],
-            capture_output=True,
-            text=True,
-            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
-            timeout=120,
-        )
+        proc = cli(str(reqs), "-i", index.url, "--no-cache", "--format", "json")
     assert proc.returncode == 3, proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "away @ away-1.0-py3-none-any.whl" in lines[0], proc.stderr
-    assert "Traceback" not in proc.stderr
+    assert "away @ away-1.0-py3-none-any.whl: " in one_error_line(proc.stderr)
 
 
 def test_a_missing_local_wheel_is_exit_3(tmp_path: Path, pages: Path) -> None:
