@@ -19,11 +19,13 @@ the finding says ``not proven`` and why (:func:`graviton.audit.verdicts.search_f
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 import time
 import zipfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -63,30 +65,46 @@ def _key(file: DistFile) -> str:
 
 
 class _Pool:
-    """Inspections of wheels on at most ``workers`` daemon threads, each wheel read once."""
+    """Inspections of wheels on at most ``workers`` daemon threads, each wheel read once.
 
-    def __init__(self, reader: Any, budget: int | None, workers: int | None) -> None:
+    Every change happens holding :attr:`changed` (re-entrant); ``on_done`` runs there after each
+    wheel is read or given up, and may add wheels."""
+
+    def __init__(
+        self, reader: Any, budget: int | None, workers: int | None, on_done: Callable[[], None]
+    ) -> None:
         self.reader = reader
         self.budget = budget
         self.workers = max(1, workers or getattr(reader, "workers", 4))
+        self.on_done = on_done
         self.jobs: dict[str, DistFile] = {}
         self.done: dict[str, WheelInspection] = {}
-        self.todo: queue.SimpleQueue[DistFile | None] = queue.SimpleQueue()  # None: stop
-        self.changed = threading.Condition()
+        # (0 for a fix's wheel: a search waits on it, else 1; order; None: stop)
+        self.todo: queue.PriorityQueue[tuple[int, int, DistFile | None]] = queue.PriorityQueue()
+        self.order = itertools.count()
+        self.changed = threading.Condition(threading.RLock())
         self.stop = threading.Event()
         self.threads = 0
         # one wheel gets what one index page gets: a server that drips bytes ends the read
         self.limit = float(getattr(reader, "page_timeout", 60.0))
         self.started: dict[str, float] = {}  # wheel key -> when a thread began reading it
 
-    def add(self, file: DistFile) -> str:
+    def add(self, file: DistFile, first: bool = False) -> str:
+        """Read ``file`` (once; ``first``: before the others waiting); a file without a URL is
+        done at once, as not read."""
+        from graviton.index.remote_zip import not_read
+
         key = _key(file)
-        if key in self.jobs:
-            return key
-        self.jobs[key] = file
-        self.todo.put(file)
-        if self.threads < min(self.workers, len(self.jobs)):  # threads live until abandon()
-            self._thread()
+        with self.changed:
+            if key in self.jobs:
+                return key
+            self.jobs[key] = file
+            if file.url is None:
+                self.done[key] = not_read(file.filename, self.budget or 0, "the index gives no URL")
+                return key
+            self.todo.put((0 if first else 1, next(self.order), file))
+            if self.threads < min(self.workers, len(self.jobs)):  # threads live until abandon()
+                self._thread()
         return key
 
     def _thread(self) -> None:
@@ -98,14 +116,16 @@ class _Pool:
 
         _block_signals()
         while not self.stop.is_set():
-            file = self.todo.get()
+            file = self.todo.get()[2]
             if file is None:
                 return
             with self.changed:
                 self.started[_key(file)] = time.monotonic()
             result = self._inspect(file)
             with self.changed:
-                self.done.setdefault(_key(file), result)  # a late one was given up already
+                if _key(file) not in self.done:  # a late one was given up already
+                    self.done[_key(file)] = result
+                    self.on_done()
                 self.changed.notify_all()
 
     def _inspect(self, file: DistFile) -> WheelInspection:
@@ -134,50 +154,69 @@ class _Pool:
             if key not in self.done and now - start > self.limit
         ]
 
-    def wait(self) -> None:
-        """Until every wheel is read or given up: a late one is recorded as not read, and a
-        fresh thread takes over the queue from the one still stuck in it."""
+    def give_up(self, key: str) -> None:
+        """A late wheel is not read; a fresh thread takes over the queue from the stuck one."""
         from graviton.index.remote_zip import not_read
 
         with self.changed:
-            while len(self.done) < len(self.jobs):
-                for key in self.late():
-                    url = self.jobs[key].url or key
-                    why = f"not read within {self.limit:g}s (--timeout)"
-                    self.done[key] = not_read(url, self.budget or 0, why)
-                    self._thread()
-                self.changed.wait(0.2)
+            why = f"not read within {self.limit:g}s (--timeout)"
+            self.done[key] = not_read(self.jobs[key].url or key, self.budget or 0, why)
+            self._thread()
+            self.on_done()
 
     def abandon(self) -> None:
         """Let the threads go: each takes one ``None`` and ends (a read in flight finishes)."""
         self.stop.set()
-        for _ in range(self.threads):
-            self.todo.put(None)
-        self.threads = 0
+        with self.changed:
+            for _ in range(self.threads):
+                self.todo.put((-1, next(self.order), None))
+            self.threads = 0
+
+
+@dataclass
+class _Search:
+    """One finding's fix search: started at once (a fix by tags), or when the pin's own wheel
+    turns out to carry x86-only code (``after``: that wheel's key)."""
+
+    finding: Finding
+    candidates: tuple[FixCandidate, ...]
+    after: str | None = None
+    eager: bool = False  # ask for every wheel at once (see search_fix)
+    waiting: tuple[str, ...] = ()  # the wheels it asked for
+    result: FixSearch | None = None  # settled
 
 
 class Inspector:
-    """Inspections of the wheels behind ``pure`` findings, on at most ``workers`` threads."""
+    """Inspections of the wheels behind ``pure`` findings and of the pure wheels a fix would
+    take, on at most ``workers`` threads. A fix search moves on as soon as the wheels it asked
+    for are read (in the thread that read the last one), so it overlaps the rest of the run."""
 
-    def __init__(self, reader: Any, budget: int | None = None, workers: int | None = None) -> None:
-        self.pool = _Pool(reader, budget, workers)
+    def __init__(
+        self,
+        reader: Any,
+        budget: int | None = None,
+        workers: int | None = None,
+        limit: int = FIX_INSPECTIONS,
+    ) -> None:
+        self.pool = _Pool(reader, budget, workers, self._advance)
+        self.limit = limit
         self.wanted: list[tuple[int, Finding, str]] = []  # (finding index, finding, wheel key)
         self.problems: list[str] = []
+        self.searches: dict[int, _Search] = {}
 
     @property
     def reader(self) -> Any:
         return self.pool.reader
 
-    @property
-    def budget(self) -> int | None:
-        return self.pool.budget
-
-    @property
-    def workers(self) -> int:
-        return self.pool.workers
-
-    def submit(self, index: int, finding: Finding, files: Sequence[DistFile]) -> None:
-        """Look inside the wheel ``finding`` chose (one of ``files``)."""
+    def submit(
+        self,
+        index: int,
+        finding: Finding,
+        files: Sequence[DistFile],
+        candidates: Sequence[FixCandidate] = (),
+    ) -> None:
+        """Look inside the wheel ``finding`` chose (one of ``files``); if it carries x86-only
+        code, search a fix among ``candidates``."""
         pin = finding.pin
         file = next((f for f in files if f.filename == finding.wheel), None)
         if file is None or file.url is None:
@@ -189,22 +228,77 @@ class Inspector:
         if not callable(getattr(self.reader, "inspect", None)):
             self.problems.append(f"{pin.name}{pin.pinned}: {NO_READER} ({NO_INSPECT})")
             return
-        self.submit_file(index, finding, file)
+        key = self.submit_file(index, finding, file)
+        if candidates:
+            with self.pool.changed:
+                self.searches[index] = _Search(finding, tuple(candidates), key, eager=True)
+                self._advance()
 
     def submit_direct(self, index: int, finding: Finding) -> None:
         """Look inside the wheel a direct reference (``name @ URL`` or a path) names."""
         self.submit_file(index, finding, direct_file(finding.pin))
 
-    def submit_file(self, index: int, finding: Finding, file: DistFile) -> None:
-        self.wanted.append((index, finding, self.pool.add(file)))
+    def submit_file(self, index: int, finding: Finding, file: DistFile) -> str:
+        key = self.pool.add(file)
+        self.wanted.append((index, finding, key))
+        return key
 
-    def _check_late(self) -> None:
-        """A wheel read for longer than the limit is not proven (exit 3)."""
-        for key in self.pool.late():
-            _, finding, _ = next(w for w in self.wanted if w[2] == key)
-            raise InspectionUnavailable(
-                f"{_label(finding)}: not read within {self.pool.limit:g}s (--timeout); {NO_INSPECT}"
-            )
+    def prove(self, index: int, finding: Finding, candidates: Sequence[FixCandidate]) -> None:
+        """Search the fix of ``finding`` (blocked or source) among ``candidates``, looking
+        inside the pure wheels among them."""
+        with self.pool.changed:
+            self.searches[index] = _Search(finding, tuple(candidates))
+            self._advance()
+
+    def _advance(self) -> None:
+        """Move every search on that can move (holding the pool's lock)."""
+        done = self.pool.done
+        moved = True
+        while moved:
+            moved = False
+            for index, search in list(self.searches.items()):
+                if search.result is not None or any(k not in done for k in search.waiting):
+                    continue
+                if search.after is not None:
+                    own = done.get(search.after)
+                    if own is None:
+                        continue
+                    if not own.complete or not _judge(own, search.finding).blocked:
+                        del self.searches[index]  # stays pure, or the run stops (exit 3)
+                        continue
+                    search.after = None
+                looks = {
+                    c.file: _look(done[_key(c.file)], search.finding)
+                    for c in search.candidates
+                    if _key(c.file) in done
+                }
+                version = search.finding.pin.version or ""
+                state = search_fix(
+                    version, search.candidates, looks, self.limit, eager=search.eager
+                )
+                if not state.inspect:
+                    search.result = state
+                    continue
+                search.waiting = tuple(self.pool.add(f, first=True) for f in state.inspect)
+                moved = moved or all(k in done for k in search.waiting)
+
+    def _wait(self) -> None:
+        """Until every wheel is read: a pin's wheel read for too long is exit 3; a fix
+        candidate's is given up (the fix is then not proven)."""
+        pool = self.pool
+        pins = {key for _, _, key in self.wanted}
+        with pool.changed:
+            self._advance()
+            while len(pool.done) < len(pool.jobs):
+                for key in pool.late():
+                    if key in pins:
+                        _, finding, _ = next(w for w in self.wanted if w[2] == key)
+                        raise InspectionUnavailable(
+                            f"{_label(finding)}: not read within {pool.limit:g}s (--timeout); "
+                            f"{NO_INSPECT}"
+                        )
+                    pool.give_up(key)
+                pool.changed.wait(0.2)
 
     def abandon(self) -> None:
         self.pool.abandon()
@@ -215,21 +309,28 @@ class Inspector:
         if self.problems:
             self.abandon()
             raise InspectionUnavailable(self.problems[0])
-        pool = self.pool
         try:
-            with pool.changed:
-                while len(pool.done) < len(pool.jobs):
-                    self._check_late()
-                    pool.changed.wait(0.2)
+            self._wait()
         finally:
             self.abandon()
         for index, finding, key in self.wanted:
-            result = pool.done[key]
+            result = self.pool.done[key]
             if not result.complete:
                 raise InspectionUnavailable(
                     f"{_label(finding)}: {result.why} (not proven free of x86 code; {NO_INSPECT})"
                 )
             yield index, _judge(result, finding)
+
+    def fixes(self) -> dict[int, FixSearch]:
+        """The settled fix search of each finding that needed one (after :meth:`results`):
+        the blocked/source findings given to :meth:`prove`, and the pure ones whose wheel
+        turned out to carry x86-only code."""
+        with self.pool.changed:
+            return {i: s.result for i, s in self.searches.items() if s.result is not None}
+
+
+def _look(result: WheelInspection, finding: Finding) -> Look:
+    return _judge(result, finding) if result.complete else result.why
 
 
 def _label(finding: Finding) -> str:
@@ -333,68 +434,3 @@ def read_local(url: str, budget: int) -> WheelInspection:
         budget=budget,
         size=path.stat().st_size,
     )
-
-
-# -- fixes -----------------------------------------------------------------------------------------
-
-
-def prove_fixes(
-    reader: Any,
-    searches: Mapping[int, tuple[Finding, Sequence[FixCandidate]]],
-    *,
-    budget: int | None = None,
-    workers: int | None = None,
-    limit: int = FIX_INSPECTIONS,
-) -> dict[int, FixSearch]:
-    """The settled fix search of each finding (by index): rounds of :func:`search_fix`, each
-    round reading the wheels every unsettled search asks for, together."""
-    looked: dict[DistFile, WheelInspection] = {}
-    settled: dict[int, FixSearch] = {}
-    pending = dict(searches)
-    while pending:
-        wanted: list[DistFile] = []
-        for index, (finding, candidates) in list(pending.items()):
-            state = search_fix(
-                finding.pin.version or "", candidates, _looks(looked, finding, candidates), limit
-            )
-            if state.inspect:
-                wanted.extend(state.inspect)
-            else:
-                settled[index] = state
-                del pending[index]
-        if wanted:
-            looked.update(_read_all(reader, dict.fromkeys(wanted), budget, workers))
-    return settled
-
-
-def _looks(
-    looked: Mapping[DistFile, WheelInspection], finding: Finding, candidates: Iterable[FixCandidate]
-) -> dict[DistFile, Look]:
-    out: dict[DistFile, Look] = {}
-    for c in candidates:
-        result = looked.get(c.file)
-        if result is not None:
-            out[c.file] = _judge(result, finding) if result.complete else result.why
-    return out
-
-
-def _read_all(
-    reader: Any, files: Iterable[DistFile], budget: int | None, workers: int | None
-) -> dict[DistFile, WheelInspection]:
-    """Every file read (or why not), never raising: a file without a URL is not read."""
-    from graviton.index.remote_zip import not_read
-
-    out: dict[DistFile, WheelInspection] = {}
-    pool = _Pool(reader, budget, workers)
-    keys: dict[DistFile, str] = {}
-    try:
-        for file in files:
-            if file.url is None:
-                out[file] = not_read(file.filename, budget or 0, "the index gives no URL for it")
-            else:
-                keys[file] = pool.add(file)
-        pool.wait()
-    finally:
-        pool.abandon()
-    out.update({file: pool.done[key] for file, key in keys.items()})
-    return out

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from graviton.audit import sources
-from graviton.audit.inspect import Inspector, prove_fixes
+from graviton.audit.inspect import Inspector
 from graviton.audit.platforms import TagSet
 from graviton.audit.verdicts import (
     FIX_INSPECTIONS,
@@ -190,22 +190,13 @@ def audit(
     tagsets = {t: TagSet(t) for t in request.targets}
 
     inspector = Inspector(client, request.inspect_budget) if request.inspect else None
-    # the releases above a pin that could be its fix, kept (the page is dropped) for the
-    # findings whose fix must be proven by looking inside pure wheels
-    fixes: dict[int, tuple[FixCandidate, ...]] = {}
 
     def decide(pin: Pin, urls: tuple[str, ...], project: Project | None) -> None:
         label = ", ".join(redact(u) for u in urls or client.index_urls)
         for target in request.targets:
             finding = judge(pin, target, project, tagsets[target], label)
-            if inspector is not None and finding.verdict is Verdict.PURE:
-                if project is not None:
-                    inspector.submit(len(findings), finding, project.files(release_of(finding)))
-                elif pin.url is not None:
-                    inspector.submit_direct(len(findings), finding)
-            found = _to_prove(finding, project, tagsets[target]) if inspector else ()
-            if found:
-                fixes[len(findings)] = found
+            if inspector is not None:
+                look(inspector, len(findings), finding, project, tagsets[target])
             findings.append(finding)
 
     for _, pin, urls in work:
@@ -231,7 +222,9 @@ def audit(
     if inspector is not None:
         for i, check in inspector.results():
             findings[i] = apply_natives(findings[i], check)
-        prove(findings, fixes, client, request)
+        for i, search in inspector.fixes().items():
+            if findings[i].verdict in (Verdict.BLOCKED, Verdict.SOURCE):
+                findings[i] = replace(findings[i], fix=search.fix, fix_note=search.note)
     findings, expired = apply_ignores(findings, request.ignores, request.today)
     findings.sort(
         key=lambda f: (
@@ -250,39 +243,23 @@ def audit(
     )
 
 
-def _to_prove(
-    finding: Finding, project: Project | None, tagset: TagSet
-) -> tuple[FixCandidate, ...]:
-    """The fix candidates to keep for ``finding``: every one for a pure pin (its wheel may turn
-    out blocked inside), those of a fix by tags that may be a pure wheel; else none."""
-    pin = finding.pin
-    if project is None or not pin.version:
-        return ()
-    if finding.verdict is not Verdict.PURE and finding.fix is None:
-        return ()
-    found = fix_candidates(pin.version, project, finding.target, tagset, FIX_INSPECTIONS + 1)
-    if finding.verdict is Verdict.PURE or any(not c.native for c in found):
-        return found
-    return ()
-
-
-def prove(
-    findings: list[Finding],
-    fixes: dict[int, tuple[FixCandidate, ...]],
-    client: ProjectReader,
-    request: AuditRequest,
+def look(
+    inspector: Inspector, index: int, finding: Finding, project: Project | None, tagset: TagSet
 ) -> None:
-    """Give each blocked or source finding a fix proven by looking inside the pure wheels among
-    its candidates (a pure pin that turned blocked inside had none by tags)."""
-    searches = {
-        i: (findings[i], found)
-        for i, found in fixes.items()
-        if findings[i].verdict in (Verdict.BLOCKED, Verdict.SOURCE)
-    }
-    if not searches:
-        return
-    for i, search in prove_fixes(client, searches, budget=request.inspect_budget).items():
-        findings[i] = replace(findings[i], fix=search.fix, fix_note=search.note)
+    """Hand ``finding`` to the inspector: the wheel of a pure one (with the releases that could
+    be its fix, should the wheel carry x86-only code: the page is dropped before that is known),
+    the pure wheels a fix by tags would take."""
+    pin = finding.pin
+    found: tuple[FixCandidate, ...] = ()
+    needs_fix = finding.verdict is Verdict.PURE or finding.fix is not None
+    if project is not None and pin.version and needs_fix:
+        found = fix_candidates(pin.version, project, finding.target, tagset, FIX_INSPECTIONS + 1)
+    if finding.verdict is Verdict.PURE and project is not None:
+        inspector.submit(index, finding, project.files(release_of(finding)), found)
+    elif finding.verdict is Verdict.PURE and pin.url is not None:
+        inspector.submit_direct(index, finding)
+    elif any(not c.native for c in found):
+        inspector.prove(index, finding, found)
 
 
 def nothing_found(pending: Iterable[tuple[str, tuple[str, ...]]], default: Sequence[str]) -> str:

@@ -171,30 +171,50 @@ class FixSearch:
 @dataclass(frozen=True)
 class _Walk:
     found: FixCandidate | None = None
-    need: DistFile | None = None  # look inside this wheel, then walk again
+    need: tuple[DistFile, ...] = ()  # look inside these wheels, then walk again
     unread: str | None = None  # a wheel that could not be read: nothing proven past it
     passed: tuple[FixCandidate, ...] = ()  # looked into: each carries x86-only code
     stopped: bool = False  # ``limit`` wheels passed, the rest not looked into
 
 
-def _walk(candidates: Iterable[FixCandidate], looked: Mapping[DistFile, Look], limit: int) -> _Walk:
+def _walk(
+    candidates: Iterable[FixCandidate],
+    looked: Mapping[DistFile, Look],
+    limit: int,
+    eager: bool = False,
+) -> _Walk:
     """The first candidate in order that is proven to run: native, or pure and looked into
-    with nothing x86-only inside; a wheel that carries x86-only code is passed over."""
+    with nothing x86-only inside; a wheel that carries x86-only code is passed over.
+
+    Wheels not looked into yet are asked for: the first pure one alone (most are clean), then
+    the rest up to ``limit`` together; ``eager``, all of them at once (one round of reads: a
+    search that starts when the pin's own wheel turned out to carry x86 code, late in a run,
+    where a project's newer pure wheels often carry the same)."""
     passed: list[FixCandidate] = []
+    need: list[DistFile] = []
     for c in candidates:
+        look = None if c.native else looked.get(c.file)
+        if need and (
+            c.native or (look is not None and (isinstance(look, str) or not look.blocked))
+        ):
+            break  # what the wheels asked for say decides whether this one matters
         if c.native:
             return _Walk(found=c, passed=tuple(passed))
-        look = looked.get(c.file)
         if look is None:
-            if len(passed) >= limit:
+            if len(passed) + len(need) >= limit:
+                if need:
+                    break
                 return _Walk(passed=tuple(passed), stopped=True)
-            return _Walk(need=c.file, passed=tuple(passed))
+            need.append(c.file)
+            if not passed and not eager:
+                break
+            continue
         if isinstance(look, str):
             return _Walk(unread=f"{c.file.filename}: {look}", passed=tuple(passed))
         if not look.blocked:
             return _Walk(found=c, passed=tuple(passed))
         passed.append(c)
-    return _Walk(passed=tuple(passed))
+    return _Walk(need=tuple(need), passed=tuple(passed))
 
 
 def search_fix(
@@ -202,18 +222,21 @@ def search_fix(
     candidates: Sequence[FixCandidate],
     looked: Mapping[DistFile, Look],
     limit: int = FIX_INSPECTIONS,
+    *,
+    eager: bool = False,
 ) -> FixSearch:
     """The fix among ``candidates`` (from :func:`fix_candidates`) that is proven: the smallest
     whose wheel is native for the target, or pure and looked into (``looked``) with no x86-only
     code inside; the newest likewise, walking down from the top (the smallest when the walk
-    down proves nothing above it). At most ``limit`` pure wheels are looked into each way.
+    down proves nothing above it). At most ``limit`` pure wheels are looked into each way
+    (``eager``: asked for all at once, see :func:`_walk`).
 
     A smallest fix is claimed only when every candidate below it is proven not to run: a wheel
     that could not be read, or a walk that stopped at ``limit``, gives no fix and a ``note``."""
-    low = _walk(candidates, looked, limit)
+    low = _walk(candidates, looked, limit, eager)
     above = [c for c in reversed(candidates) if low.found is None or c.version > low.found.version]
-    high = _walk(above, looked, limit)
-    need = tuple(dict.fromkeys(w.need for w in (low, high) if w.need is not None))
+    high = _walk(above, looked, limit, eager)
+    need = tuple(dict.fromkeys((*low.need, *high.need)))
     if need:
         return FixSearch(inspect=need)
     if low.found is not None:

@@ -40,12 +40,27 @@ def test_native_candidates_need_no_look() -> None:
 
 
 def test_pure_candidates_are_asked_for_from_both_ends() -> None:
-    cands = [cand("1.1"), cand("1.2"), cand("1.3")]
-    assert search_fix("1.0", cands, {}).inspect == (cands[0].file, cands[2].file)
-    after = search_fix("1.0", cands, looks(**{"1_1": X86, "1_3": CLEAN}))
-    assert after.inspect == (cands[1].file,)
-    done = search_fix("1.0", cands, looks(**{"1_1": X86, "1_2": CLEAN, "1_3": CLEAN}))
-    assert done.fix is not None and (done.fix.min, done.fix.latest) == ("1.2", "1.3")
+    cands = [cand(f"1.{i}") for i in range(1, 9)]
+    files = [c.file for c in cands]
+    # the first from each end alone; once it carries x86 code, the rest up to the limit
+    assert search_fix("1.0", cands, {}, limit=3).inspect == (files[0], files[7])
+    second = search_fix("1.0", cands, looks(**{"1_1": X86, "1_8": X86}), limit=3)
+    assert second.inspect == (files[1], files[2], files[6], files[5])
+    # eager (after the pin's own wheel carried x86 code): all in one round
+    eager = search_fix("1.0", cands, {}, limit=3, eager=True)
+    assert eager.inspect == (*files[:3], files[7], files[6], files[5])
+    # 1.2 is clean: 1.3 no longer matters; the walk down goes on (1.8, 1.7 carry x86 code)
+    after = search_fix(
+        "1.0", cands, looks(**{"1_1": X86, "1_2": CLEAN, "1_8": X86, "1_7": X86}), limit=3
+    )
+    assert after.inspect == (files[5],)
+    done = search_fix(
+        "1.0",
+        cands,
+        looks(**{"1_1": X86, "1_2": CLEAN, "1_8": X86, "1_7": X86, "1_6": CLEAN}),
+        limit=3,
+    )
+    assert done.fix is not None and (done.fix.min, done.fix.latest) == ("1.2", "1.6")
 
 
 def test_an_unread_wheel_blocks_every_claim_above_it() -> None:
