@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from graviton.audit.inspect import InspectionUnavailable
 from graviton.audit.run import AuditRequest, audit
 from graviton.audit.verdicts import FIX_INSPECTIONS
-from graviton.findings import Finding, Verdict
+from graviton.findings import Finding, Target, Verdict
 from graviton.index import IndexClient
 from graviton.report import FORMATS, render
 from tests.audit.index_server import IndexServer, clean_wheel
@@ -266,3 +268,65 @@ def test_a_missing_local_wheel_is_exit_3(tmp_path: Path, pages: Path) -> None:
     where = r"^gone @ gone-1\.0-py3-none-any\.whl: .*nowhere"
     with IndexServer(pages) as index, pytest.raises(InspectionUnavailable, match=where):
         run(tmp_path, index, "gone @ ./nowhere/gone-1.0-py3-none-any.whl\n")
+
+
+# -- timing and sharing ----------------------------------------------------------------------------
+
+
+class SlowFor(IndexClient):
+    """The real client, except that reading one wheel takes ``delay`` seconds first (a file host
+    that stalls on it); every other read goes over HTTP as usual."""
+
+    def __init__(self, url: str, slow: str, delay: float, **options: Any) -> None:
+        super().__init__([url], **options)
+        self.slow, self.delay = slow, delay
+
+    def inspect(self, url: str, *args: Any, **kwargs: Any) -> Any:
+        if url.endswith(self.slow):
+            time.sleep(self.delay)
+        return super().inspect(url, *args, **kwargs)
+
+
+def test_a_fix_candidate_read_too_slowly_is_not_proven_and_the_run_goes_on(
+    tmp_path: Path, pages: Path
+) -> None:
+    data = {
+        pure("stall", "1.0"): x86_wheel("stall", "1.0"),
+        pure("stall", "1.1"): wheel([], name="stall", version="1.1"),
+    }
+    page(pages, "stall", list(data), data)
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("stall==1.0\n")
+    with IndexServer(pages) as index:
+        serve(index, data)
+        client = SlowFor(index.url, pure("stall", "1.1"), 4.0, page_timeout=1.5)
+        started = time.monotonic()
+        (finding,) = audit(AuditRequest(paths=(reqs,), targets=(TARGET,)), index=client).findings
+        took = time.monotonic() - started
+    assert finding.verdict is Verdict.BLOCKED
+    assert finding.fix is None
+    assert finding.fix_note == (
+        f"not proven ({pure('stall', '1.1')}: not read within 1.5s (--timeout))"
+    )
+    assert took < 3.5, "the stalled read was given up, not waited for"
+
+
+def test_targets_share_the_reads_of_a_fix(tmp_path: Path, pages: Path) -> None:
+    data = {
+        pure("shared", "1.0"): x86_wheel("shared", "1.0"),
+        pure("shared", "1.1"): wheel([], name="shared", version="1.1"),
+    }
+    page(pages, "shared", list(data), data)
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("shared==1.0\n")
+    targets = (TARGET, Target(python=(3, 12), libc_version=(2, 34)))
+    with IndexServer(pages) as index:
+        serve(index, data)
+        request = AuditRequest(paths=(reqs,), targets=targets)
+        found = audit(request, index=IndexClient([index.url])).findings
+        tails = [h for h in index.files.hits_for(f"/files/{pure('shared', '1.1')}") if h.range]
+    assert [f.target.python for f in found] == [(3, 11), (3, 12)]
+    for finding in found:
+        assert finding.verdict is Verdict.BLOCKED
+        assert finding.fix is not None and finding.fix.min == finding.fix.latest == "1.1"
+    assert len([h for h in tails if h.range and h.range.startswith("bytes=-")]) == 1
