@@ -287,16 +287,22 @@ class SlowFor(IndexClient):
         return super().inspect(url, *args, **kwargs)
 
 
+def x86_then_clean(tmp_path: Path, pages: Path, name: str) -> tuple[dict[str, bytes], Path]:
+    """``name`` 1.0 carries an x86 program, 1.1 is clean; a requirements file pins 1.0."""
+    data = {
+        pure(name, "1.0"): x86_wheel(name, "1.0"),
+        pure(name, "1.1"): wheel([], name=name, version="1.1"),
+    }
+    page(pages, name, list(data), data)
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text(f"{name}==1.0\n")
+    return data, reqs
+
+
 def test_a_fix_candidate_read_too_slowly_is_not_proven_and_the_run_goes_on(
     tmp_path: Path, pages: Path
 ) -> None:
-    data = {
-        pure("stall", "1.0"): x86_wheel("stall", "1.0"),
-        pure("stall", "1.1"): wheel([], name="stall", version="1.1"),
-    }
-    page(pages, "stall", list(data), data)
-    reqs = tmp_path / "requirements.txt"
-    reqs.write_text("stall==1.0\n")
+    data, reqs = x86_then_clean(tmp_path, pages, "stall")
     with IndexServer(pages) as index:
         serve(index, data)
         client = SlowFor(index.url, pure("stall", "1.1"), 4.0, page_timeout=1.5)
@@ -312,13 +318,7 @@ def test_a_fix_candidate_read_too_slowly_is_not_proven_and_the_run_goes_on(
 
 
 def test_targets_share_the_reads_of_a_fix(tmp_path: Path, pages: Path) -> None:
-    data = {
-        pure("shared", "1.0"): x86_wheel("shared", "1.0"),
-        pure("shared", "1.1"): wheel([], name="shared", version="1.1"),
-    }
-    page(pages, "shared", list(data), data)
-    reqs = tmp_path / "requirements.txt"
-    reqs.write_text("shared==1.0\n")
+    data, reqs = x86_then_clean(tmp_path, pages, "shared")
     targets = (TARGET, Target(python=(3, 12), libc_version=(2, 34)))
     with IndexServer(pages) as index:
         serve(index, data)
