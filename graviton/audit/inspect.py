@@ -19,6 +19,7 @@ the finding says ``not proven`` and why (:func:`graviton.audit.verdicts.search_f
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import queue
 import threading
@@ -125,8 +126,14 @@ class _Pool:
             with self.changed:
                 if _key(file) not in self.done:  # a late one was given up already
                     self.done[_key(file)] = result
-                    self.on_done()
+                    self.advance()
                 self.changed.notify_all()
+
+    def advance(self) -> None:
+        """``on_done``, which must not end a thread: a search it leaves unsettled gives no fix
+        (:meth:`Inspector.fixes`)."""
+        with contextlib.suppress(Exception):
+            self.on_done()
 
     def _inspect(self, file: DistFile) -> WheelInspection:
         from graviton.index.remote_zip import not_read
@@ -162,7 +169,7 @@ class _Pool:
             why = f"not read within {self.limit:g}s (--timeout)"
             self.done[key] = not_read(self.jobs[key].url or key, self.budget or 0, why)
             self._thread()
-            self.on_done()
+            self.advance()
 
     def abandon(self) -> None:
         """Let the threads go: each takes one ``None`` and ends (a read in flight finishes)."""
@@ -232,7 +239,7 @@ class Inspector:
         if candidates:
             with self.pool.changed:
                 self.searches[index] = _Search(finding, tuple(candidates), key, eager=True)
-                self._advance()
+                self.pool.advance()
 
     def submit_direct(self, index: int, finding: Finding) -> None:
         """Look inside the wheel a direct reference (``name @ URL`` or a path) names."""
@@ -248,7 +255,7 @@ class Inspector:
         inside the pure wheels among them."""
         with self.pool.changed:
             self.searches[index] = _Search(finding, tuple(candidates))
-            self._advance()
+            self.pool.advance()
 
     def _advance(self) -> None:
         """Move every search on that can move (holding the pool's lock)."""
@@ -288,7 +295,7 @@ class Inspector:
         pool = self.pool
         pins = {key for _, _, key in self.wanted}
         with pool.changed:
-            self._advance()
+            pool.advance()
             while len(pool.done) < len(pool.jobs):
                 for key in pool.late():
                     if key in pins:
@@ -325,8 +332,9 @@ class Inspector:
         """The settled fix search of each finding that needed one (after :meth:`results`):
         the blocked/source findings given to :meth:`prove`, and the pure ones whose wheel
         turned out to carry x86-only code."""
+        unsettled = FixSearch(note="not proven (the search did not finish)")
         with self.pool.changed:
-            return {i: s.result for i, s in self.searches.items() if s.result is not None}
+            return {i: s.result or unsettled for i, s in self.searches.items() if s.after is None}
 
 
 def _look(result: WheelInspection, finding: Finding) -> Look:
