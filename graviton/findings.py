@@ -175,8 +175,8 @@ def marker_environment(target: Target, machine: str | None = None) -> dict[str, 
 class Fix:
     """The upgrade that makes a pin install from a wheel."""
 
-    min: str  # the smallest version >= the pin with a compatible wheel
-    latest: str  # the newest such version
+    min: str  # the smallest version > the pin with a compatible wheel (pure ones looked into)
+    latest: str  # the newest such version proven (``min`` when none above it is)
     crosses_major: bool  # min's major version differs from the pin's
 
 
@@ -216,6 +216,9 @@ class Finding:
     wheel: str | None = None  # the file pip would take, for native/pure
     index_url: str | None = None  # the index that answered (credentials removed)
     ignored: Ignore | None = None
+    # why no fix is claimed although a newer release may be one ("not proven (<wheel>: HTTP
+    # 404)"); None when the fix, or that there is none, is proven
+    fix_note: str | None = None
 
     @property
     def failing(self) -> bool:

@@ -16,7 +16,15 @@ from packaging.version import Version
 from graviton.audit import sources
 from graviton.audit.inspect import Inspector
 from graviton.audit.platforms import TagSet
-from graviton.audit.verdicts import apply_natives, judge, marker_skip_reason, release_of
+from graviton.audit.verdicts import (
+    FIX_INSPECTIONS,
+    FixCandidate,
+    apply_natives,
+    fix_candidates,
+    judge,
+    marker_skip_reason,
+    release_of,
+)
 from graviton.errors import InputError, UsageError
 from graviton.findings import Finding, Ignore, Manifest, Pin, Report, Target, Verdict
 from graviton.index import (
@@ -190,8 +198,8 @@ def audit(
         label = ", ".join(redact(u) for u in urls or client.index_urls)
         for target in request.targets:
             finding = judge(pin, target, project, tagsets[target], label)
-            if inspector is not None and finding.verdict is Verdict.PURE and project is not None:
-                inspector.submit(len(findings), finding, project.files(release_of(finding)))
+            if inspector is not None:
+                look(inspector, len(findings), finding, project, tagsets[target])
             findings.append(finding)
 
     for _, pin, urls in work:
@@ -218,6 +226,9 @@ def audit(
     if inspector is not None:
         for i, check in inspector.results():
             findings[i] = apply_natives(findings[i], check)
+        for i, search in inspector.fixes().items():
+            if findings[i].verdict in (Verdict.BLOCKED, Verdict.SOURCE):
+                findings[i] = replace(findings[i], fix=search.fix, fix_note=search.note)
     findings, expired = apply_ignores(findings, request.ignores, request.today)
     findings.sort(
         key=lambda f: (
@@ -251,6 +262,25 @@ def lowest_pins(pending: dict[tuple[str, tuple[str, ...]], list[Pin]]) -> dict[s
                 have = lowest[name]
                 lowest[name] = None if version is None or have is None else min(have, version)
     return {name: None if v is None else str(v) for name, v in lowest.items()}
+
+
+def look(
+    inspector: Inspector, index: int, finding: Finding, project: Project | None, tagset: TagSet
+) -> None:
+    """Hand ``finding`` to the inspector: the wheel of a pure one (with the releases that could
+    be its fix, should the wheel carry x86-only code: the page is dropped before that is known),
+    the pure wheels a fix by tags would take."""
+    pin = finding.pin
+    found: tuple[FixCandidate, ...] = ()
+    needs_fix = finding.verdict is Verdict.PURE or finding.fix is not None
+    if project is not None and pin.version and needs_fix:
+        found = fix_candidates(pin.version, project, finding.target, tagset, FIX_INSPECTIONS + 1)
+    if finding.verdict is Verdict.PURE and project is not None:
+        inspector.submit(index, finding, project.files(release_of(finding)), found)
+    elif finding.verdict is Verdict.PURE and pin.url is not None:
+        inspector.submit_direct(index, finding)
+    elif any(not c.native for c in found):
+        inspector.prove(index, finding, found)
 
 
 def nothing_found(pending: Iterable[tuple[str, tuple[str, ...]]], default: Sequence[str]) -> str:

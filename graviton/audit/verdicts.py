@@ -9,7 +9,7 @@ among the target's compatible tags (every manylinux level up to the target glibc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
@@ -90,22 +90,170 @@ def _usable(files: Iterable[DistFile], target: Target, allow_yanked: bool) -> li
     return [f for f in files if (allow_yanked or not f.yanked) and python_allows(f, target)]
 
 
-def find_fix(pin_version: str, project: Project, target: Target, tagset: TagSet) -> Fix | None:
-    """The smallest and the newest version above the pin that install from a wheel."""
+@dataclass(frozen=True)
+class FixCandidate:
+    """A release above the pin that installs from a wheel: the wheel pip would choose."""
+
+    version: Version
+    file: DistFile
+    native: bool  # a wheel for the target's platform (else ``py3-none-any``-like: pure)
+
+
+def fix_candidates(
+    pin_version: str, project: Project, target: Target, tagset: TagSet, ends: int | None = None
+) -> tuple[FixCandidate, ...]:
+    """Every release above the pin (no pre-release above a final pin, no yanked file) with a
+    wheel the target installs, oldest first.
+
+    With ``ends``, only those a :func:`search_fix` with ``limit=ends - 1`` can reach: from
+    each end, up to the first native one or ``ends`` pure ones (the releases between them are
+    not read: a pure pin's search costs a few releases, not a project's thousands)."""
     try:
         pinned = Version(pin_version)
     except InvalidVersion:
-        return None
-    good: list[Version] = []
-    for version in project.versions():
-        if version <= pinned or (version.is_prerelease and not pinned.is_prerelease):
-            continue
+        return ()
+    versions = [
+        v
+        for v in project.versions()
+        if v > pinned and not (v.is_prerelease and not pinned.is_prerelease)
+    ]
+
+    def choose(version: Version) -> FixCandidate | None:
         files = _usable(project.files(str(version)), target, allow_yanked=False)
-        if _best_wheel(files, tagset) is not None:
-            good.append(version)
-    if not good:
-        return None
-    return Fix(min=str(good[0]), latest=str(good[-1]), crosses_major=good[0].major != pinned.major)
+        choice = _best_wheel(files, tagset)
+        return None if choice is None else FixCandidate(version, choice.file, choice.native)
+
+    if ends is None:
+        return tuple(c for v in versions if (c := choose(v)) is not None)
+    found: dict[Version, FixCandidate] = {}
+    for order in (versions, reversed(versions)):
+        pure = 0
+        for version in order:
+            c = found.get(version) or choose(version)
+            if c is None:
+                continue
+            found[version] = c
+            pure += not c.native
+            if c.native or pure >= ends:
+                break
+    return tuple(found[v] for v in sorted(found))
+
+
+def _fix(pin_version: str, low: Version, high: Version) -> Fix:
+    major = low.major != Version(pin_version).major
+    return Fix(min=str(low), latest=str(high), crosses_major=major)
+
+
+def find_fix(pin_version: str, project: Project, target: Target, tagset: TagSet) -> Fix | None:
+    """The smallest and the newest version above the pin that install from a wheel (by tags
+    alone: :func:`search_fix` also looks inside the pure ones)."""
+    good = fix_candidates(pin_version, project, target, tagset)
+    return _fix(pin_version, good[0].version, good[-1].version) if good else None
+
+
+# -- a fix proven by looking inside its wheel ------------------------------------------------------
+
+FIX_INSPECTIONS = 3  # pure wheels looked into per direction before the search gives up
+Look = NativeCheck | str  # what a candidate's wheel holds, or why it could not be read
+
+
+@dataclass(frozen=True)
+class FixSearch:
+    """Where a fix search stands: ``inspect`` lists the wheels to look into before it can
+    decide; empty, ``fix`` is the proven fix (None: none) and ``note`` why none is claimed when
+    one may exist."""
+
+    fix: Fix | None = None
+    note: str | None = None
+    inspect: tuple[DistFile, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Walk:
+    found: FixCandidate | None = None
+    need: tuple[DistFile, ...] = ()  # look inside these wheels, then walk again
+    unread: str | None = None  # a wheel that could not be read: nothing proven past it
+    passed: tuple[FixCandidate, ...] = ()  # looked into: each carries x86-only code
+    stopped: bool = False  # ``limit`` wheels passed, the rest not looked into
+
+
+def _walk(
+    candidates: Iterable[FixCandidate],
+    looked: Mapping[DistFile, Look],
+    limit: int,
+    eager: bool = False,
+) -> _Walk:
+    """The first candidate in order that is proven to run: native, or pure and looked into
+    with nothing x86-only inside; a wheel that carries x86-only code is passed over.
+
+    Wheels not looked into yet are asked for: the first pure one alone (most are clean), then
+    the rest up to ``limit`` together; ``eager``, all of them at once (one round of reads: a
+    search that starts when the pin's own wheel turned out to carry x86 code, late in a run,
+    where a project's newer pure wheels often carry the same)."""
+    passed: list[FixCandidate] = []
+    need: list[DistFile] = []
+    for c in candidates:
+        look = None if c.native else looked.get(c.file)
+        if need and (
+            c.native or (look is not None and (isinstance(look, str) or not look.blocked))
+        ):
+            break  # what the wheels asked for say decides whether this one matters
+        if c.native:
+            return _Walk(found=c, passed=tuple(passed))
+        if look is None:
+            if len(passed) + len(need) >= limit:
+                if need:
+                    break
+                return _Walk(passed=tuple(passed), stopped=True)
+            need.append(c.file)
+            if not passed and not eager:
+                break
+            continue
+        if isinstance(look, str):
+            return _Walk(unread=f"{c.file.filename}: {look}", passed=tuple(passed))
+        if not look.blocked:
+            return _Walk(found=c, passed=tuple(passed))
+        passed.append(c)
+    return _Walk(need=tuple(need), passed=tuple(passed))
+
+
+def search_fix(
+    pin_version: str,
+    candidates: Sequence[FixCandidate],
+    looked: Mapping[DistFile, Look],
+    limit: int = FIX_INSPECTIONS,
+    *,
+    eager: bool = False,
+) -> FixSearch:
+    """The fix among ``candidates`` (from :func:`fix_candidates`) that is proven: the smallest
+    whose wheel is native for the target, or pure and looked into (``looked``) with no x86-only
+    code inside; the newest likewise, walking down from the top (the smallest when the walk
+    down proves nothing above it). At most ``limit`` pure wheels are looked into each way
+    (``eager``: asked for all at once, see :func:`_walk`).
+
+    A smallest fix is claimed only when every candidate below it is proven not to run: a wheel
+    that could not be read, or a walk that stopped at ``limit``, gives no fix and a ``note``."""
+    low = _walk(candidates, looked, limit, eager)
+    above = [c for c in reversed(candidates) if low.found is None or c.version > low.found.version]
+    high = _walk(above, looked, limit, eager)
+    need = tuple(dict.fromkeys((*low.need, *high.need)))
+    if need:
+        return FixSearch(inspect=need)
+    if low.found is not None:
+        top = high.found if high.found is not None else low.found
+        return FixSearch(fix=_fix(pin_version, low.found.version, top.version))
+    if low.unread is not None:
+        why = low.unread
+    elif low.stopped and (high.stopped or high.unread is not None or high.found is not None):
+        seen = ", ".join(str(v) for v in sorted({c.version for c in (*low.passed, *high.passed)}))
+        why = (
+            f"looked inside the newer wheels of {seen}: each carries x86-only code; "
+            "the releases between were not looked into"
+        )
+    else:
+        return FixSearch()  # every newer wheel was looked into: none runs
+    runs = f"; {high.found.version} runs" if high.found is not None else ""
+    return FixSearch(note=f"not proven ({why}{runs})")
 
 
 # -- explaining a miss -----------------------------------------------------------------------------

@@ -161,9 +161,12 @@ def fix_text(fix: Fix) -> str:
 
 
 def fix_cell(finding: Finding) -> str:
-    """The fix column: the upgrade, ``none found`` for a non-wheel verdict without one, else ''."""
+    """The fix column: the upgrade, ``not proven (...)`` when a newer release could not be
+    proven to run, ``none found`` for a non-wheel verdict without one, else ''."""
     if finding.fix is not None:
         return fix_text(finding.fix)
+    if finding.fix_note:
+        return finding.fix_note
     return "none found" if finding.verdict in (Verdict.BLOCKED, Verdict.SOURCE) else ""
 
 

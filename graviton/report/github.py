@@ -54,6 +54,8 @@ def _message(finding: Finding) -> str:
     ]
     if finding.fix is not None:
         lines.append(f"fix: upgrade {finding.pin.name} to {fix_text(finding.fix)}")
+    elif finding.fix_note:
+        lines.append(f"fix: {finding.fix_note}")
     if finding.ignored is not None:
         lines.append(ignored_text(finding.ignored))
     return printable("\n".join(lines))

@@ -44,7 +44,7 @@ def ignore_doc(ignore: Ignore) -> dict[str, Any]:
 
 def package_doc(finding: Finding, failing: bool) -> dict[str, Any]:
     pin, fix = finding.pin, finding.fix
-    return {
+    doc = {
         "name": pin.name,
         "version": pin.version,
         "specifier": pin.specifier,
@@ -63,6 +63,9 @@ def package_doc(finding: Finding, failing: bool) -> dict[str, Any]:
         "ignored": None if finding.ignored is None else ignore_doc(finding.ignored),
         "failing": failing,
     }
+    if finding.fix_note is not None:  # only there when a fix could not be proven
+        doc["fix_note"] = finding.fix_note
+    return doc
 
 
 def check_doc(check: Check, failing: bool) -> dict[str, Any]:

@@ -124,6 +124,8 @@ def _message(finding: Finding) -> str:
     )
     if finding.fix is not None:
         text += f" Fix: upgrade {pin.name} to {fix_text(finding.fix)}."
+    elif finding.fix_note:
+        text += f" Fix: {finding.fix_note}."
     elif finding.verdict in (Verdict.BLOCKED, Verdict.SOURCE):
         text += " No release with a compatible wheel was found."
     return text

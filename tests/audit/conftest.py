@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -21,3 +22,11 @@ def dead_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/simple/"
+
+
+@pytest.fixture
+def pages(tmp_path: Path) -> Path:
+    """An empty folder of index pages for :class:`IndexServer` (a test writes its own)."""
+    root = tmp_path / "pages"
+    root.mkdir()
+    return root

@@ -86,13 +86,6 @@ def audit_one(
     return audit(request, index=client).findings
 
 
-@pytest.fixture
-def pages(tmp_path: Path) -> Path:
-    root = tmp_path / "pages"
-    root.mkdir()
-    return root
-
-
 # -- native code inside pure wheels (the test 1, audit half) -------------------------------
 
 

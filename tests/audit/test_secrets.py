@@ -51,7 +51,8 @@ def test_no_output_format_shows_a_credential(
     reqs = tmp_path / "requirements.txt"
     reqs.write_text(
         "shioaji==1.2.5\nnumpy==1.26.4\n"
-        f"direct @ https://user:{REQ_SECRET}@files.example/direct-1.0-py3-none-any.whl\n"
+        # a pure wheel is looked into: on the index's file host, with the URL's credentials
+        f"direct @ {with_user(index.files.url, REQ_SECRET)}/files/direct-1.0-py3-none-any.whl\n"
         f"native @ https://user:{REQ_SECRET}@files.example/native-1.0-cp311-cp311-linux_x86_64.whl\n"
         f"vcs @ git+https://user:{REQ_SECRET}@github.com/org/vcs.git@v1\n"
     )
@@ -101,6 +102,7 @@ def test_no_output_format_shows_a_credential(
         *cached,
         *(p.name for p in cache.rglob("*")),
     )
+    assert index.files.hits_for("/files/direct-1.0-py3-none-any.whl")
     # the credentials were used, not dropped: the URL's for 127.0.0.1, ~/.netrc's for localhost
     seen = {h.get("Authorization", "") for h in index.headers_seen}
     assert {basic(INDEX_SECRET), basic(NETRC_SECRET)} <= seen
@@ -169,3 +171,16 @@ def test_even_an_unexpected_error_is_one_line_without_credentials() -> None:
     assert result.output == (
         "graviton: error: RuntimeError: fetching https://host/x failed Traceback-ish line\n"
     )
+
+
+def test_an_unreadable_direct_wheel_with_credentials_is_reported_without_them(
+    dead_url: str, tmp_path: Path
+) -> None:
+    reqs = tmp_path / "requirements.txt"
+    url = with_user(dead_url, REQ_SECRET).replace("/simple/", "/dl/away-1.0-py3-none-any.whl")
+    reqs.write_text(f"away @ {url}\n")
+    proc = run(str(reqs), "--no-cache")
+    assert proc.returncode == 3, proc.stderr
+    line = one_error_line(proc.stderr)
+    assert "away @ away-1.0-py3-none-any.whl" in line
+    assert_no_secret(proc.stdout, proc.stderr)
