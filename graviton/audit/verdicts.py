@@ -371,17 +371,20 @@ def pinned_files(pin: Pin, project: Project) -> tuple[DistFile, ...]:
     wanted = None if pin.arbitrary or pin.version is None else normal_version(pin.version)
     if wanted is None:
         releases = [r for r in project.releases if pin.admits(r)]
-    else:  # string tests first (versions that == matches share a key, and the key is their
-        # prefix), then PEP 440 on the few left
+    else:  # string tests first (versions that == matches share a key, and its first release
+        # number, epoch included, begins them all), then PEP 440 on the few left
         key = _release_key(wanted)
+        first = _FIRST.match(key)
+        lead = first[0] if first else ""
         releases = [
             r
             for r in project.releases
-            if r.startswith(key) and _release_key(r) == key and pin.admits(r)
+            if r.startswith(lead) and _release_key(r) == key and pin.admits(r)
         ]
     return tuple(f for release in releases for f in project.files(release))
 
 
+_FIRST = re.compile(r"(?:\d+!)?\d+")
 _ZEROS = re.compile(r"^((?:\d+!)?\d+(?:\.\d+)*?)(?:\.0)*(?=$|[a-z+]|\.(?:post|dev))")
 
 

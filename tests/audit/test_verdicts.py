@@ -184,6 +184,19 @@ def test_equality_admits_a_local_version_as_pip_does() -> None:
     assert found.verdict is Verdict.NATIVE
 
 
+@pytest.mark.parametrize("written", ["2.0.0.post2", "2.post2", "2.0.post2", "0!2.0.0.post2"])
+def test_equality_finds_a_post_release_whatever_its_zero_padding(written: str) -> None:
+    files = [
+        DistFile("postlike-2.0.0.post2-py3-none-any.whl"),
+        DistFile("postlike-2.0.0-cp311-cp311-manylinux_2_17_x86_64.whl"),
+        DistFile("postlike-20.0.0.post2-py3-none-any.whl"),
+    ]
+    proj = Project("postlike", group_files(files), "fixture")
+    found = judge(pin("postlike", written), PY311_228, proj, TagSet(PY311_228))
+    assert found.verdict is Verdict.PURE, found.reason
+    assert found.wheel == "postlike-2.0.0.post2-py3-none-any.whl"
+
+
 def test_arbitrary_equality_compares_the_strings() -> None:
     arbitrary = Pin("numpy", "2.0", Location("requirements.txt", 3), "===2.0", arbitrary=True)
     found = judge(arbitrary, PY311_228, project("numpy"), TagSet(PY311_228))
