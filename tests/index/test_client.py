@@ -276,3 +276,12 @@ def test_a_url_that_cannot_be_an_index_is_a_usage_error(url: str) -> None:
     with pytest.raises(UsageError) as info:
         IndexClient([url])
     assert "s3cret" not in str(info.value) and len(str(info.value).splitlines()) == 1
+
+
+def test_workers_hand_their_cache_entries_to_the_parent(index: IndexServer, tmp_path: Path) -> None:
+    names = [("numpy", ()), ("requests", ()), ("shioaji", ())]
+    forked = IndexClient([index.url], cache=PageCache(tmp_path), processes=2)
+    first = {n: p for n, _, p in forked.projects(names, {"shioaji": "1.2.6"})}
+    offline = IndexClient([index.url], cache=PageCache(tmp_path), offline=True)
+    again = {n: p for n, _, p in offline.projects(names, {"shioaji": "1.2.6"})}
+    assert again == first and all(p is not None for p in again.values())
