@@ -31,7 +31,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from graviton.errors import one_line
@@ -142,6 +142,10 @@ _TEXT_NAMES = re.compile(
 )
 
 
+# the commonest members of a wheel, answered before any regular expression: text suffixes
+_PLAIN = frozenset({"py", "pyi", "pyc", "typed", "txt", "json", "md", "rst", "html", "js"})
+
+
 def may_be_native(path: str, mode: int | None) -> bool:
     """Whether a member can be native code and its first bytes are worth reading.
 
@@ -151,6 +155,9 @@ def may_be_native(path: str, mode: int | None) -> bool:
     a ``*.dist-info/`` or ``*.egg-info/`` folder (vendored ones too), and suffixes such as
     ``.py``, ``.pyi``, ``.txt``, ``.json``.
     """
+    dot = path.rfind(".")
+    if dot > 0 and path[dot - 1] != "/" and path[dot + 1 :] in _PLAIN:
+        return False  # "x.py", never ".py" alone (a name without a suffix, judged below)
     if path.endswith("/"):
         return False
     *folders, name = path.split("/")
@@ -174,8 +181,7 @@ class _Stop(Exception):
         self.why = why
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):  # a tuple: a big wheel's directory has tens of thousands
     path: str
     offset: int  # of the local header
     compressed_size: int
@@ -398,15 +404,22 @@ def _entries(data: bytes, count: int) -> list[_Entry]:
             offset,
         ) = struct.unpack_from("<HHHHHHIIIHHHHHII", data, pos + 4)
         name_raw = data[pos + 46 : pos + 46 + name_len]
-        extra = data[pos + 46 + name_len : pos + 46 + name_len + extra_len]
-        usize, csize, offset = _zip64_fields(extra, usize, csize, offset)
-        path = name_raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        if _ZIP64 in (usize, csize, offset):
+            extra = data[pos + 46 + name_len : pos + 46 + name_len + extra_len]
+            usize, csize, offset = _zip64_fields(extra, usize, csize, offset)
+        if name_raw.isascii():  # the common case: ASCII reads the same in UTF-8 and cp437
+            path = name_raw.decode("ascii")
+        else:
+            path = name_raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
         mode = (external >> 16) & 0xFFFF if made_by >> 8 == 3 else None
         entries.append(
             _Entry(path, offset, csize, usize, method, flags, extra_len, name_len, mode or None)
         )
         pos += 46 + name_len + extra_len + comment_len
     return entries
+
+
+_ZIP64 = 0xFFFFFFFF  # a 32-bit field with this value is in the zip64 extra field
 
 
 def _zip64_fields(extra: bytes, usize: int, csize: int, offset: int) -> tuple[int, int, int]:
