@@ -2,7 +2,8 @@
 
 Standard credential chain, ``--profile``, ``--region``, ``--endpoint-url`` (moto, LocalStack,
 VPC endpoints) and botocore's ``standard`` retry mode, so a throttled call is retried with
-backoff instead of failing the command.
+backoff instead of failing the command. Every client believes only its API's own answers
+(:mod:`.answers`): a proxy's page read as "nothing there" would fail open.
 """
 
 from __future__ import annotations
@@ -46,8 +47,11 @@ class AwsOptions:
         session = self.session()
         if session.region_name is None:
             raise UsageError("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")
+        from graviton.aws.answers import believe_only_the_api
+
         config = Config(retries={"mode": "standard", "max_attempts": self.max_attempts})
-        return session.client(service, endpoint_url=self.endpoint_url, config=config)
+        client = session.client(service, endpoint_url=self.endpoint_url, config=config)
+        return believe_only_the_api(client)
 
 
 def aws_options(func: F) -> F:
@@ -78,6 +82,7 @@ def aws_options(func: F) -> F:
 def aws_errors(action: str) -> Iterator[None]:
     """Turn botocore's failures (after its retries) into one-line exit-3 errors."""
     import botocore.exceptions
+    import botocore.parsers
 
     try:
         yield
@@ -89,3 +94,6 @@ def aws_errors(action: str) -> Iterator[None]:
         raise ServiceUnavailable(f"{action}: {err.get('Code', 'error')}: {message}") from None
     except botocore.exceptions.BotoCoreError as exc:
         raise ServiceUnavailable(f"{action}: {one_line(str(exc))}") from None
+    except botocore.parsers.ResponseParserError:
+        # its message carries the body it could not parse: an error or sign-in page, never shown
+        raise ServiceUnavailable(f"{action}: an answer that could not be read") from None

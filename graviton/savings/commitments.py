@@ -7,7 +7,6 @@ Instances can be exchanged for Graviton ones. Compute Savings Plans follow the m
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,21 +39,15 @@ class Commitments:
 
 def read_reservations(ec2: Any, instance_types: Iterable[str]) -> Commitments:
     """Active Reserved Instances of ``instance_types`` (one call; failures are reported, not
-    raised: the saving itself does not depend on them)."""
+    raised: the saving itself does not depend on them). ``ec2`` is a client of
+    :meth:`graviton.aws.AwsOptions.client`: an answer that is not EC2's own document (an HTML
+    sign-in page read as "no reservations") is an error, never an empty list."""
     import botocore.exceptions
     import botocore.parsers
 
     types = sorted(set(instance_types))
     if not types:
         return Commitments()
-    answered: dict[str, Any] = {}  # the last HTTP answer, to tell whether it is the EC2 API
-    event = f"before-parse.ec2.{OPERATION}"
-
-    def keep(response_dict: dict[str, Any], **_: Any) -> None:
-        answered.clear()
-        answered.update(response_dict)
-
-    ec2.meta.events.register(event, keep)
     try:
         answer = ec2.describe_reserved_instances(
             Filters=[
@@ -63,22 +56,14 @@ def read_reservations(ec2: Any, instance_types: Iterable[str]) -> Commitments:
             ]
         )
     except botocore.exceptions.ClientError as exc:
-        if root_element(answered) != "Response":  # not EC2's error document
-            return Commitments(unreadable=not_the_api(answered))
         err = exc.response.get("Error", {})
         return Commitments(
             unreadable=one_line(f"{OPERATION}: {err.get('Code')}: {err.get('Message', exc)}")
         )
-    except botocore.parsers.ResponseParserError:
-        return Commitments(unreadable=not_the_api(answered, parsed=False))
+    except botocore.parsers.ResponseParserError:  # its message carries the body: not shown
+        return Commitments(unreadable=f"{OPERATION}: EC2 answered something that could not be read")
     except botocore.exceptions.BotoCoreError as exc:
-        return Commitments(unreadable=one_line(f"{OPERATION}: {type(exc).__name__}: {exc}", 200))
-    finally:
-        ec2.meta.events.unregister(event, keep)
-    # botocore reads any well-formed XML (an HTML sign-in page too) as an answer with no
-    # reservations: only EC2's own response document proves there are none
-    if root_element(answered) != f"{OPERATION}Response":
-        return Commitments(unreadable=not_the_api(answered))
+        return Commitments(unreadable=one_line(str(exc), 200))
     found = []
     for item in answer.get("ReservedInstances", []):
         end = item.get("End")
@@ -93,53 +78,6 @@ def read_reservations(ec2: Any, instance_types: Iterable[str]) -> Commitments:
             )
         )
     return Commitments(tuple(r for r in found if r.instance_type in types))
-
-
-# the first element of an XML document, after its declaration, comments and doctype
-_ROOT = re.compile(
-    rb"\s*(?:<\?.*?\?>\s*|<!--.*?-->\s*|<!doctype[^>]*>\s*)*<(?:[a-z_][\w.\-]*:)?([a-z_][\w.\-]*)",
-    re.IGNORECASE | re.DOTALL,
-)
-
-
-def _head(response: dict[str, Any]) -> bytes:
-    body = response.get("body")
-    return (
-        bytes(body[:4096]).lstrip(b"\xef\xbb\xbf") if isinstance(body, bytes | bytearray) else b""
-    )
-
-
-def root_element(response: dict[str, Any]) -> str | None:
-    """The local name of the answer's root element, or None when it does not start as XML."""
-    found = _ROOT.match(_head(response))
-    return found.group(1).decode("ascii", "replace") if found else None
-
-
-def not_the_api(response: dict[str, Any], *, parsed: bool = True) -> str:
-    """Why an answer is not the EC2 API, from its status, type and first element (the body itself
-    is never shown: an HTML error or sign-in page would become the user's line). ``parsed``: False
-    when botocore could not parse it."""
-    status = response.get("status_code")
-    headers = {str(k).lower(): str(v) for k, v in (response.get("headers") or {}).items()}
-    content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    head = _head(response).strip().lower()
-    root = root_element(response)
-    if (
-        content_type in ("text/html", "application/xhtml+xml")
-        or head.startswith(b"<!doctype html")
-        or (root or "").lower() == "html"
-    ):
-        kind = "an HTML page"
-    elif not head:
-        kind = "an empty answer"
-    elif not parsed and (root is not None or "xml" in content_type):
-        kind = "XML that does not parse"
-    elif root is not None:
-        kind = f"a <{one_line(root, 60)}> document"
-    else:
-        kind = f"a {one_line(content_type or 'untyped', 60)} answer that is not XML"
-    where = f"HTTP {status}, " if isinstance(status, int) else ""
-    return f"{OPERATION} answered something that is not the EC2 API ({where}{kind})"
 
 
 def commitment_warnings(commitments: Commitments, moving: Sequence[str]) -> list[str]:
