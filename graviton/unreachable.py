@@ -13,6 +13,7 @@ import sys
 # module -> the names of its exception base classes that mean "could not reach or read"
 _BASES = {
     "botocore.exceptions": ("BotoCoreError", "ClientError"),
+    "botocore.parsers": ("ResponseParserError",),
     "boto3.exceptions": ("Boto3Error",),
     "requests.exceptions": ("RequestException",),
     "urllib3.exceptions": ("HTTPError",),

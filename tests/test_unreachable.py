@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import botocore.exceptions
+import botocore.parsers
 import docker.errors
 import requests
 import urllib3.exceptions
@@ -18,6 +19,7 @@ class WrappedEndpointError(botocore.exceptions.EndpointConnectionError):
 def test_library_errors_are_unreachable() -> None:
     assert unreachable(botocore.exceptions.EndpointConnectionError(endpoint_url="http://x"))
     assert unreachable(botocore.exceptions.ClientError({"Error": {"Code": "X"}}, "Op"))
+    assert unreachable(botocore.parsers.ResponseParserError("not the API"))
     assert unreachable(requests.ConnectionError("refused"))
     assert unreachable(urllib3.exceptions.MaxRetryError(None, "/"))  # type: ignore[arg-type]
     assert unreachable(docker.errors.DockerException("no engine"))

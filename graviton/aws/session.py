@@ -49,7 +49,7 @@ class AwsOptions:
             raise UsageError("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION")
         from graviton.aws.answers import believe_only_the_api
 
-        config = Config(retries={"mode": "standard", "max_attempts": self.max_attempts})
+        config = Config(retries={"mode": "standard", "total_max_attempts": self.max_attempts})
         client = session.client(service, endpoint_url=self.endpoint_url, config=config)
         return believe_only_the_api(client)
 

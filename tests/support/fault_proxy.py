@@ -7,7 +7,8 @@ response it rewrites. It records every operation it saw, in order, so a test can
 graviton sent and what it did not.
 
 The operation is read the way AWS routes it: ``X-Amz-Target`` (JSON protocol: ECS, DynamoDB,
-ECR, SSM), ``/service/<svc>/operation/<Op>`` (smithy RPC v2 CBOR: CloudWatch) or the form field
+ECR, SSM, and CloudWatch with the botocore installed here), ``/service/<svc>/operation/<Op>``
+(smithy RPC v2 CBOR: CloudWatch with some botocore releases) or the form field
 ``Action`` (query protocol: Auto Scaling, EC2, STS). Errors are rendered in the protocol of the
 request, so botocore raises the same ``ClientError`` it would for the real service.
 
