@@ -76,7 +76,7 @@ class _Choice:
 def _best_wheel(files: Iterable[DistFile], tagset: TagSet) -> _Choice | None:
     best: _Choice | None = None
     for f in files:
-        if not f.is_wheel:
+        if not f.is_wheel or not tagset.may_take(f.filename):
             continue
         tags = wheel_tags(f.filename)
         rank = tagset.best(tags)
