@@ -16,6 +16,7 @@ import pytest
 
 from tests.image.conftest import (
     BUSYBOX_DOCKERFILE,
+    BuiltImage,
     DockerEnv,
     busybox_context,
     graviton,
@@ -172,3 +173,48 @@ def test_registry_failing_a_read_after_the_push_is_exit_3(
     line = _one_error_line(result)
     assert ref in line and cause in line, line
     assert proxy.injected(), "the fault never fired: the test proved nothing"
+
+
+# -- verify ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("path", "status", "action", "cause"),
+    [
+        ("/manifests/1$", 500, Action.STATUS, "answered 500"),
+        ("/manifests/sha256:", 502, Action.STATUS, "answered 502"),
+        ("/blobs/sha256:", 503, Action.STATUS, "answered 503"),
+        ("/manifests/1$", 401, Action.STATUS, "docker login"),
+        ("/blobs/sha256:", 403, Action.STATUS, "refused access (403"),
+        ("/manifests/1$", 0, Action.DROP, "Remote end closed connection without response"),
+        ("/manifests/sha256:", 0, Action.HANG, "Read timed out"),
+    ],
+)
+def test_registry_failing_verify_is_exit_3(
+    docker_env: DockerEnv,
+    multiarch_image: BuiltImage,
+    proxy: RegistryProxy,
+    path: str,
+    status: int,
+    action: Action,
+    cause: str,
+) -> None:
+    assert multiarch_image.result.returncode == 0, multiarch_image.result.stderr
+    proxy.fail("GET", path, status=status, action=action)
+    ref = multiarch_image.ref.replace(docker_env.registry, proxy.host, 1)
+    result = graviton("verify", "--format", "json", ref)
+    line = _one_error_line(result)
+    repository = ref.rsplit(":", 1)[0]
+    assert repository in line and cause in line, line
+    assert proxy.injected(), "the fault never fired: the test proved nothing"
+
+
+def test_registry_failing_the_smoke_pull_is_exit_3(
+    docker_env: DockerEnv, multiarch_image: BuiltImage, proxy: RegistryProxy
+) -> None:
+    """graviton reads with GET; the engine resolves the image it runs with HEAD first."""
+    assert multiarch_image.result.returncode == 0, multiarch_image.result.stderr
+    proxy.fail("HEAD", "/manifests/sha256:", status=500)
+    ref = multiarch_image.ref.replace(docker_env.registry, proxy.host, 1)
+    result = graviton("verify", ref, "--smoke")
+    line = _one_error_line(result)
+    assert "registry error pulling it for the smoke run" in line, line
+    assert line.endswith("500 Internal Server Error"), line
