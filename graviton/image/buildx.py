@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import json
 import queue
+import re
 import signal
 import subprocess
 import tempfile
@@ -167,8 +168,7 @@ def _run(
     tail: collections.deque[str] = collections.deque(maxlen=40)
     stalled: str | None = None
     if on_line is None:
-        proc = subprocess.run(cmd, check=False)
-        code = proc.returncode
+        code = _run_on_terminal(cmd, tail)
     else:
         with subprocess.Popen(
             cmd,
@@ -190,6 +190,46 @@ def _run(
         if classify(reason) is FailureKind.REGISTRY:
             raise RegistryFailed(f"{where}: registry error: {tidy(reason)}")
         raise BuildFailed(f"{what} failed (exit {code}): {reason}")
+
+
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]")
+
+
+def _run_on_terminal(cmd: list[str], tail: collections.deque[str]) -> int:
+    """buildx on a pseudo-terminal of our terminal's size: it draws its own progress, copied to
+    our stderr byte for byte, and graviton still reads how it ended (its ``ERROR:`` line, to tell
+    a failed step from a failed registry). No stall watch here: the display redraws all along."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    try:
+        size = struct.pack("HHHH", 24, 80, 0, 0)
+        if os.isatty(2):
+            size = fcntl.ioctl(2, termios.TIOCGWINSZ, size)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    finally:
+        os.close(slave)
+    text = ""
+    try:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every end of the terminal's other side is closed
+                break
+            if not chunk:
+                break
+            os.write(2, chunk)
+            text = (text + chunk.decode(errors="replace"))[-32768:]
+    finally:
+        os.close(master)
+    code = proc.wait()
+    tail.extend(re.split(r"[\r\n]+", _TERMINAL_CODES.sub("", text)))
+    return code
 
 
 def _follow(

@@ -123,6 +123,10 @@ if mode == "slow-push":  # each phase well inside the limit
         print("#7 " + phase, flush=True)
     print("#7 DONE 3.0s", flush=True)
     sys.exit(0)
+if mode == "step-failed":
+    print('ERROR: failed to solve: process "/bin/sh -c false" did not complete successfully: '
+          "exit code: 1", flush=True)
+    sys.exit(1)
 if mode == "refused":
     print("ERROR: failed to solve: failed to push r/a:1: unexpected status from POST request "
           "to http://r/v2/a/blobs/uploads/: 500 Internal Server Error", flush=True)
@@ -141,11 +145,11 @@ def fake_docker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return script
 
 
-def _run(mode: str, push_timeout: float = 2.0) -> list[str]:
+def _run(mode: str, push_timeout: float = 2.0, *, terminal: bool = False) -> list[str]:
     lines: list[str] = []
     buildx._run(
         ["buildx", "build", mode],
-        lines.append,
+        None if terminal else lines.append,
         "docker buildx build --push",
         ["r/a:1"],
         push_timeout,
@@ -179,3 +183,20 @@ def test_a_refused_push_is_a_registry_error_with_buildx_reason(fake_docker: Path
         r"unexpected status .*: 500 Internal Server Error$",
     ):
         _run("refused")
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_failed_step_stays_a_build_failure(fake_docker: Path, terminal: bool) -> None:
+    with pytest.raises(buildx.BuildFailed) as info:
+        _run("step-failed", terminal=terminal)
+    assert info.value.exit_code == 1 and "did not complete successfully" in str(info.value)
+
+
+def test_on_a_terminal_buildx_draws_and_graviton_still_reads_the_error(
+    fake_docker: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """On a terminal buildx runs on a pseudo-terminal (it draws its own progress); its output
+    reaches our stderr as it is, and its ERROR line still decides the exit code."""
+    with pytest.raises(RegistryFailed, match=r"registry error: .*500 Internal Server Error$"):
+        _run("refused", terminal=True)
+    assert "#7 pushing layers" in capfd.readouterr().err

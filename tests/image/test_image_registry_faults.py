@@ -8,7 +8,13 @@ which answers the chosen requests with an HTTP error, drops them or holds them f
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
+import struct
 import subprocess
+import sys
+import termios
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,6 +103,42 @@ def test_registry_failing_the_push_is_exit_3(
     assert ref in line and "registry error" in line and line.endswith(cause), line
     assert "?_state=" not in line  # the upload session token is noise
     assert proxy.injected(), "the fault never fired: the test proved nothing"
+
+
+def test_registry_failing_the_push_is_exit_3_on_a_terminal_too(
+    docker_env: DockerEnv, proxy: RegistryProxy, context: Path
+) -> None:
+    """On a terminal buildx draws its own progress; graviton must still read how it ended."""
+    proxy.fail("PUT", "/manifests/", status=500)
+    ref = _ref(docker_env, proxy, "pushfailtty")
+    args = ["build", "--push", "--no-smoke", "-t", ref, str(context)]
+    code, screen = _on_a_terminal(args)
+    assert code == 3, screen
+    assert "\x1b[" in screen  # buildx drew its terminal display, not plain lines
+    errors = [line for line in screen.splitlines() if line.startswith("graviton:")]
+    assert len(errors) == 1 and ref in errors[0], screen
+    assert errors[0].rstrip().endswith("500 Internal Server Error"), errors[0]
+
+
+def _on_a_terminal(args: list[str]) -> tuple[int, str]:
+    """The CLI with stdin, stdout and stderr on a pseudo-terminal: (exit code, all it wrote)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    with subprocess.Popen(
+        [sys.executable, "-m", "graviton.cli", *args], stdin=slave, stdout=slave, stderr=slave
+    ) as proc:
+        os.close(slave)
+        screen = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the CLI and everything it started have closed the terminal
+                break
+            if not chunk:
+                break
+            screen += chunk
+        os.close(master)
+        return proc.wait(timeout=60), screen.decode(errors="replace").replace("\r", "")
 
 
 def test_registry_failing_the_push_is_exit_3_in_json_too(
