@@ -24,6 +24,7 @@ from typing import Any
 
 from graviton.errors import GravitonError
 from graviton.image.failure import FailureKind, PushWatch, RegistryFailed, classify, tidy
+from graviton.interrupts import shield
 from graviton.oci.engine import docker_binary
 
 LineSink = Callable[[str], None]
@@ -225,6 +226,10 @@ def _run_on_terminal(cmd: list[str], tail: collections.deque[str]) -> int:
                 break
             os.write(2, chunk)
             text = (text + chunk.decode(errors="replace"))[-32768:]
+    except BaseException:  # Ctrl-C, SIGTERM: the build must not go on in the engine
+        shield()
+        _cancel(proc)
+        raise
     finally:
         os.close(master)
     code = proc.wait()
@@ -248,21 +253,26 @@ def _follow(
     reader.start()
     watch = PushWatch()
     last = time.monotonic()
-    while True:
-        try:
-            line = lines.get(timeout=1.0)
-        except queue.Empty:
-            pushing = watch.current
-            if pushing and push_timeout and time.monotonic() - last >= push_timeout:
-                _cancel(popen)
-                return pushing
-            continue
-        if line is None:
-            return None
-        last = time.monotonic()
-        tail.append(line)
-        watch.feed(line)
-        on_line(line)
+    try:
+        while True:
+            try:
+                line = lines.get(timeout=1.0)
+            except queue.Empty:
+                pushing = watch.current
+                if pushing and push_timeout and time.monotonic() - last >= push_timeout:
+                    _cancel(popen)
+                    return pushing
+                continue
+            if line is None:
+                return None
+            last = time.monotonic()
+            tail.append(line)
+            watch.feed(line)
+            on_line(line)
+    except BaseException:  # Ctrl-C, SIGTERM: the build must not go on in the engine
+        shield()
+        _cancel(popen)
+        raise
 
 
 def _read_lines(stream: Any, lines: queue.Queue[str | None]) -> None:
@@ -275,7 +285,8 @@ def _read_lines(stream: Any, lines: queue.Queue[str | None]) -> None:
         lines.put(None)
 
 
-def _cancel(popen: subprocess.Popen[str]) -> None:
+def _cancel(popen: subprocess.Popen[Any]) -> None:
+    """SIGINT, as Ctrl-C: buildx cancels the build in the engine and exits; killed if not."""
     popen.send_signal(signal.SIGINT)
     try:
         popen.wait(timeout=_CANCEL_GRACE)

@@ -5,6 +5,10 @@ registry)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -104,8 +108,11 @@ def test_push_watch_follows_push_steps_until_they_end() -> None:
 
 # a stand-in for the docker CLI: prints buildx-like progress, then what the test asks for
 FAKE_BUILDX = """\
-import signal, sys, time
+import os, signal, sys, time
 mode = sys.argv[-1]
+if os.environ.get("FAKE_PIDFILE"):
+    with open(os.environ["FAKE_PIDFILE"], "w") as f:
+        f.write(str(os.getpid()))
 def cancelled(*_):
     print("#7 CANCELED", flush=True)
     print("ERROR: failed to solve: Canceled: context canceled", flush=True)
@@ -200,3 +207,43 @@ def test_on_a_terminal_buildx_draws_and_graviton_still_reads_the_error(
     with pytest.raises(RegistryFailed, match=r"registry error: .*500 Internal Server Error$"):
         _run("refused", terminal=True)
     assert "#7 pushing layers" in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("terminal", [False, True])
+def test_sigterm_cancels_the_build_it_runs(
+    fake_docker: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, terminal: bool
+) -> None:
+    """SIGTERM (a CI cancel) mid-push: buildx is cancelled too, not left building and pushing
+    in the engine after graviton is gone."""
+    pidfile = tmp_path / "buildx.pid"
+    monkeypatch.setenv("FAKE_PIDFILE", str(pidfile))
+    code = (
+        "import sys\n"
+        "from graviton.image import buildx\n"
+        "from graviton.interrupts import Terminated, sigterm_raises\n"
+        "try:\n"
+        "    with sigterm_raises():\n"
+        f"        buildx._run(['buildx', 'build', 'stall'], {'None' if terminal else 'print'},"
+        " 'docker buildx build --push', ['r/a:1'], 600)\n"
+        "except Terminated:\n"
+        "    sys.exit(143)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while not (pidfile.exists() and pidfile.read_text()):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    buildx_pid = int(pidfile.read_text())
+    try:
+        assert proc.wait(timeout=60) == 143
+        with pytest.raises(ProcessLookupError):
+            os.kill(buildx_pid, 0)
+    finally:  # never leave the stand-in behind when the test fails
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(buildx_pid, signal.SIGKILL)
+        if proc.poll() is None:
+            proc.kill()
