@@ -151,6 +151,20 @@ def test_registry_failing_the_push_is_exit_3_in_json_too(
     assert result.stdout == ""  # no document that could be read as a result
 
 
+def test_registry_failing_the_push_of_bake_is_exit_3(
+    docker_env: DockerEnv, proxy: RegistryProxy, context: Path, tmp_path: Path
+) -> None:
+    proxy.fail("POST PUT PATCH", "/blobs/uploads/", status=503)
+    ref = _ref(docker_env, proxy, "bakefail")
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.graviton.images.svc]\ncontext = "{context}"\ntags = ["{ref}"]\n'
+    )
+    result = graviton("build", "--all", "--push", "--no-smoke", cwd=tmp_path)
+    line = _one_error_line(result)
+    assert line.startswith(f"graviton: error: docker buildx bake --push ({ref}): registry error")
+    assert line.endswith("503 Service Unavailable"), line
+
+
 def test_registry_that_stops_answering_mid_push_is_cancelled_exit_3(
     docker_env: DockerEnv, proxy: RegistryProxy, context: Path
 ) -> None:
