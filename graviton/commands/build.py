@@ -2,8 +2,8 @@
 the result is rendered as text or JSON and sets the exit code.
 
 Exit codes: 0 built and proven; 1 a check, build, verification, smoke or --validate failure;
-2 usage; 3 the docker engine or a registry could not be reached, or --validate could not prove
-its result.
+2 usage; 3 the docker engine or a registry could not be reached or failed (a push refused, an
+HTTP error, a push stalled past --push-timeout), or --validate could not prove its result.
 """
 
 from __future__ import annotations
@@ -63,6 +63,14 @@ smoke_timeout_option = click.option(
     help="Comma-separated platforms (default linux/amd64,linux/arm64).",
 )
 @click.option("--push", is_flag=True, help="Push, then read the index back and prove it.")
+@click.option(
+    "--push-timeout",
+    default="30m",
+    show_default=True,
+    metavar="DURATION",
+    help="A push that makes no progress this long (the registry does not answer) is cancelled: "
+    "exit 3.",
+)
 @click.option("--builder", help="buildx builder instance.")
 @click.option("--cache-from", multiple=True, metavar="REF", help="buildx --cache-from.")
 @click.option("--cache-to", multiple=True, metavar="REF", help="buildx --cache-to.")
@@ -110,6 +118,7 @@ def build(
     dockerfile: str | None,
     platforms: tuple[str, ...],
     push: bool,
+    push_timeout: str,
     builder: str | None,
     cache_from: tuple[str, ...],
     cache_to: tuple[str, ...],
@@ -148,7 +157,8 @@ def build(
 
     \b
     Exit codes: 0 built and proven, 1 a check/build/verification/smoke/--validate failure,
-    2 usage, 3 docker engine or registry unreachable, or --validate not proven.
+    2 usage, 3 docker engine or registry unreachable or failing (the push got an HTTP error,
+    or stalled past --push-timeout), or --validate not proven.
     """
     plats = parse_platforms(platforms, DEFAULT_PLATFORMS)
     opts = Options(
@@ -160,6 +170,7 @@ def build(
         smoke_timeout=parse_duration(smoke_timeout),
         metadata_file=metadata_file,
         check_only=check_only,
+        push_timeout=parse_duration(push_timeout),
     )
     if opts.smoke_command is not None:
         from graviton.image.smoke import parse_command

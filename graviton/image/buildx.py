@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import collections
 import json
+import queue
+import re
+import signal
 import subprocess
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,14 +23,18 @@ from pathlib import Path
 from typing import Any
 
 from graviton.errors import GravitonError
+from graviton.image.failure import FailureKind, PushWatch, RegistryFailed, classify, tidy
+from graviton.interrupts import shield
 from graviton.oci.engine import docker_binary
 
 LineSink = Callable[[str], None]
 DEFAULT_PLATFORMS = ("linux/amd64", "linux/arm64")
+DEFAULT_PUSH_TIMEOUT = 1800.0  # seconds a push may go without a word from buildx
+_CANCEL_GRACE = 30.0  # after SIGINT buildx cancels the build in the engine, then exits
 
 
 class BuildFailed(GravitonError):
-    """buildx ran and failed (a RUN step, a missing file, a push refused...)."""
+    """buildx ran and failed: a RUN step, a missing file, a base image that does not exist."""
 
     exit_code = 1
 
@@ -145,14 +154,22 @@ def _metadata_path(user_path: str | None) -> Iterator[str]:
         yield str(Path(tmp) / "metadata.json")
 
 
-def _run(args: list[str], on_line: LineSink | None, what: str) -> None:
+def _run(
+    args: list[str],
+    on_line: LineSink | None,
+    what: str,
+    refs: Sequence[str] = (),
+    push_timeout: float | None = None,
+) -> None:
     """Run ``docker <args>``; stream its output to ``on_line`` or, without one, to our stderr
-    (buildx draws its own progress on a terminal). Raise :class:`BuildFailed` on failure."""
+    (buildx draws its own progress on a terminal). Raise :class:`RegistryFailed` when a registry
+    failed it, or when a push (of ``refs``) went ``push_timeout`` seconds without a word from
+    buildx (the run is cancelled), else :class:`BuildFailed` on failure."""
     cmd = [docker_binary(), *args]
     tail: collections.deque[str] = collections.deque(maxlen=40)
+    stalled: str | None = None
     if on_line is None:
-        proc = subprocess.run(cmd, check=False)
-        code = proc.returncode
+        code = _run_on_terminal(cmd, tail)
     else:
         with subprocess.Popen(
             cmd,
@@ -161,14 +178,121 @@ def _run(args: list[str], on_line: LineSink | None, what: str) -> None:
             text=True,
             errors="replace",
         ) as popen:
-            assert popen.stdout is not None
-            for raw in popen.stdout:
-                line = raw.rstrip("\n")
-                tail.append(line)
-                on_line(line)
+            stalled = _follow(popen, on_line, tail, push_timeout)
             code = popen.wait()
+    where = f"{what} ({', '.join(refs)})" if refs else what
+    if stalled is not None:
+        raise RegistryFailed(
+            f"{where}: registry error: the push made no progress for {push_timeout:g}s "
+            f"(stalled at: {tidy(stalled)}); cancelled (raise --push-timeout for a slow link)"
+        )
     if code != 0:
-        raise BuildFailed(f"{what} failed (exit {code}): {_reason(list(tail))}")
+        reason = _reason(list(tail))
+        if classify(reason) is FailureKind.REGISTRY:
+            raise RegistryFailed(f"{where}: registry error: {tidy(reason)}")
+        raise BuildFailed(f"{what} failed (exit {code}): {reason}")
+
+
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]")
+
+
+def _run_on_terminal(cmd: list[str], tail: collections.deque[str]) -> int:
+    """buildx on a pseudo-terminal of our terminal's size: it draws its own progress, copied to
+    our stderr byte for byte, and graviton still reads how it ended (its ``ERROR:`` line, to tell
+    a failed step from a failed registry). No stall watch here: the display redraws all along."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    try:
+        size = struct.pack("HHHH", 24, 80, 0, 0)
+        if os.isatty(2):
+            size = fcntl.ioctl(2, termios.TIOCGWINSZ, size)
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, size)
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    finally:
+        os.close(slave)
+    text = ""
+    try:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every end of the terminal's other side is closed
+                break
+            if not chunk:
+                break
+            os.write(2, chunk)
+            text = (text + chunk.decode(errors="replace"))[-32768:]
+    except BaseException:  # Ctrl-C, SIGTERM: the build must not go on in the engine
+        shield()
+        _cancel(proc)
+        raise
+    finally:
+        os.close(master)
+    code = proc.wait()
+    tail.extend(re.split(r"[\r\n]+", _TERMINAL_CODES.sub("", text)))
+    return code
+
+
+def _follow(
+    popen: subprocess.Popen[str],
+    on_line: LineSink,
+    tail: collections.deque[str],
+    push_timeout: float | None,
+) -> str | None:
+    """Pass buildx's lines on until it ends. buildx says nothing while a push waits on the
+    registry, so when a step is pushing and no line came for ``push_timeout`` seconds the run
+    is cancelled (SIGINT, as Ctrl-C would; killed if it does not end) and what the stalled step
+    said last is returned."""
+    assert popen.stdout is not None
+    lines: queue.Queue[str | None] = queue.Queue()
+    reader = threading.Thread(target=_read_lines, args=(popen.stdout, lines), daemon=True)
+    reader.start()
+    watch = PushWatch()
+    last = time.monotonic()
+    try:
+        while True:
+            try:
+                line = lines.get(timeout=1.0)
+            except queue.Empty:
+                pushing = watch.current
+                if pushing and push_timeout and time.monotonic() - last >= push_timeout:
+                    _cancel(popen)
+                    return pushing
+                continue
+            if line is None:
+                return None
+            last = time.monotonic()
+            tail.append(line)
+            watch.feed(line)
+            on_line(line)
+    except BaseException:  # Ctrl-C, SIGTERM: the build must not go on in the engine
+        shield()
+        _cancel(popen)
+        raise
+
+
+def _read_lines(stream: Any, lines: queue.Queue[str | None]) -> None:
+    try:
+        for raw in stream:
+            lines.put(raw.rstrip("\n"))
+    except (OSError, ValueError):  # the pipe closed under us (the run was interrupted)
+        pass
+    finally:
+        lines.put(None)
+
+
+def _cancel(popen: subprocess.Popen[Any]) -> None:
+    """SIGINT, as Ctrl-C: buildx cancels the build in the engine and exits; killed if not."""
+    popen.send_signal(signal.SIGINT)
+    try:
+        popen.wait(timeout=_CANCEL_GRACE)
+    except subprocess.TimeoutExpired:
+        popen.kill()
+        popen.wait()
 
 
 def _reason(lines: list[str]) -> str:
@@ -191,12 +315,18 @@ def _read_metadata(path: str) -> dict[str, Any]:
 
 
 def build(
-    req: BuildRequest, *, metadata_file: str | None = None, on_line: LineSink | None = None
+    req: BuildRequest,
+    *,
+    metadata_file: str | None = None,
+    on_line: LineSink | None = None,
+    push_timeout: float | None = DEFAULT_PUSH_TIMEOUT,
 ) -> BuildResult:
     """Run the build; the digest comes from the metadata file (``containerimage.digest``)."""
     with _metadata_path(metadata_file) as path:
         progress = "auto" if on_line is None else "plain"
-        _run(build_args(req, path, progress), on_line, "docker buildx build")
+        what = "docker buildx build --push" if req.push else "docker buildx build"
+        args = build_args(req, path, progress)
+        _run(args, on_line, what, req.tags, push_timeout)
         data = _read_metadata(path)
     digest = data.get("containerimage.digest")
     return BuildResult(digest=str(digest) if digest else None, metadata=data)
@@ -210,6 +340,7 @@ def bake(
     provenance: bool | None = None,
     metadata_file: str | None = None,
     on_line: LineSink | None = None,
+    push_timeout: float | None = DEFAULT_PUSH_TIMEOUT,
 ) -> dict[str, BuildResult]:
     """Build every target with one ``docker buildx bake``; one result per target name."""
     with tempfile.TemporaryDirectory(prefix="graviton-bake-") as tmp:
@@ -225,7 +356,9 @@ def bake(
                 provenance=provenance,
                 progress=progress,
             )
-            _run(args, on_line, "docker buildx bake")
+            what = "docker buildx bake --push" if push else "docker buildx bake"
+            refs = [tag for t in targets for tag in t.tags]
+            _run(args, on_line, what, refs, push_timeout)
             data = _read_metadata(path)
     out = {}
     for t in targets:

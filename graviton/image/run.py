@@ -15,7 +15,13 @@ from graviton.checks import dockerfile as df
 from graviton.checks.image import ImageCheck
 from graviton.errors import InputError, UsageError
 from graviton.findings import Check, Severity, has_errors
-from graviton.image.buildx import BakeTarget, BuildRequest, BuildResult, LineSink
+from graviton.image.buildx import (
+    DEFAULT_PUSH_TIMEOUT,
+    BakeTarget,
+    BuildRequest,
+    BuildResult,
+    LineSink,
+)
 from graviton.image.context import pip_requirements
 from graviton.image.inspect import check_image
 from graviton.image.smoke import SmokeResult
@@ -224,6 +230,7 @@ class Options:
     smoke_timeout: float = 120.0
     metadata_file: str | None = None
     check_only: bool = False
+    push_timeout: float | None = DEFAULT_PUSH_TIMEOUT  # a push silent this long has stalled
 
 
 def build_one(
@@ -264,7 +271,10 @@ def _pipeline(
             name, req, _ = items[0]
             assert isinstance(req, BuildRequest)
             outcome.built[name] = buildx.build(
-                req, metadata_file=opts.metadata_file, on_line=on_line
+                req,
+                metadata_file=opts.metadata_file,
+                on_line=on_line,
+                push_timeout=opts.push_timeout,
             )
         else:
             bake_targets = [spec for _, spec, _ in items if isinstance(spec, BakeTarget)]
@@ -275,6 +285,7 @@ def _pipeline(
                 provenance=opts.provenance,
                 metadata_file=opts.metadata_file,
                 on_line=on_line,
+                push_timeout=opts.push_timeout,
             )
     except buildx.BuildFailed as exc:
         outcome.error = str(exc)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from graviton.errors import UsageError
 from graviton.image.emulated import RunResult, run_emulated
+from graviton.image.failure import FailureKind, RegistryFailed, classify, tidy
 
 DEFAULT_COMMAND = "uname -m"
 # when the image has no uname: its Python says the machine as uname -m does
@@ -142,6 +143,7 @@ def smoke(image: str, platform: str, command: str, timeout: float) -> SmokeResul
     FROM scratch + python)."""
     argv = parse_command(command)
     run = run_emulated(image, platform, argv, timeout, name_prefix="graviton-smoke")
+    _registry_failure(image, platform, run)
     if command == DEFAULT_COMMAND and run.command_not_found:
         for fallback in PYTHON_MACHINE:
             run = run_emulated(image, platform, fallback, timeout, name_prefix="graviton-smoke")
@@ -152,7 +154,19 @@ def smoke(image: str, platform: str, command: str, timeout: float) -> SmokeResul
     return judge(platform, image, run.stdout, run.exit_code, timeout, run.stderr)
 
 
-def _last(text: str) -> str:
+def _registry_failure(image: str, platform: str, run: RunResult) -> None:
+    """Raise when the run never started because the engine could not pull the image from its
+    registry (docker run's own exit 125): nothing about the image is known, exit 3."""
+    if run.exit_code != 125:
+        return
+    reason = _last(run.stderr, limit=None)
+    if classify(reason) is FailureKind.REGISTRY:
+        raise RegistryFailed(
+            f"{image}: registry error pulling it for the smoke run ({platform}): {tidy(reason)}"
+        )
+
+
+def _last(text: str, limit: int | None = 300) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     lines = [line for line in lines if not line.startswith("Run 'docker run --help'")]
-    return lines[-1][:300] if lines else "no output"
+    return lines[-1][:limit] if lines else "no output"

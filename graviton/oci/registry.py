@@ -194,11 +194,11 @@ class RegistryReader:
             self._auth[key] = self._basic(ref)
         if key in self._auth:
             hdrs["Authorization"] = self._auth[key]
-        resp = self._request(url, hdrs)
+        resp = self._request(ref, url, hdrs)
         if resp.status_code == 401:
             self._auth[key] = self._authorize(ref, resp.headers.get("WWW-Authenticate", ""))
             hdrs["Authorization"] = self._auth[key]
-            resp = self._request(url, hdrs)
+            resp = self._request(ref, url, hdrs)
         if resp.status_code == 404:
             what = "blob" if "/blobs/" in url else "image"
             raise NotFound(f"{ref}: {what} not found in the registry ({_error_text(resp)})")
@@ -211,11 +211,13 @@ class RegistryReader:
             raise ServiceUnavailable(f"{ref}: registry answered {resp.status_code} for {url}")
         return resp
 
-    def _request(self, url: str, headers: dict[str, str]) -> requests.Response:
+    def _request(self, ref: ImageRef, url: str, headers: dict[str, str]) -> requests.Response:
         try:
             return self._session.get(url, headers=headers, timeout=self._timeout)
         except requests.RequestException as exc:
-            raise RegistryUnreachable(f"registry unreachable: {url}: {_short(exc)}") from None
+            raise RegistryUnreachable(
+                f"{ref}: registry unreachable: {url}: {_short(exc)}"
+            ) from None
 
     def _user_credentials(self, ref: ImageRef) -> tuple[str, str] | None:
         if self._credentials:
@@ -289,4 +291,8 @@ def _short(exc: BaseException) -> str:
     """The useful tail of a urllib3 error: "...: [Errno 111] Connection refused'))"."""
     text = str(exc)
     m = re.search(r"\] ([^'\"\]]+)['\"]?\)*$", text)
-    return m[1].rstrip(")") if m else text.splitlines()[0][:200]
+    if m:
+        return m[1].rstrip(")")
+    # "('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))"
+    m = re.search(r"\w+\(['\"]([^'\"]+)['\"]\)\)*$", text)
+    return m[1] if m else text.splitlines()[0][:200]
