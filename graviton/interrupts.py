@@ -47,6 +47,21 @@ def sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextmanager
+def signals_held() -> Iterator[None]:
+    """SIGINT and SIGTERM held back in this thread while the block runs, delivered when it ends:
+    an exception raised by a handler inside concurrent or multiprocessing code can leave one of
+    its locks taken (and a thread waiting on it then hangs the exit)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def shield() -> None:
     """A clean-up has started: a second Ctrl-C or SIGTERM must not cut it short (SIGKILL still
     can). Call from the ``except`` that cleans up; :func:`sigterm_raises` restores SIGTERM."""

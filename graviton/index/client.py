@@ -49,6 +49,7 @@ from graviton.index.model import (
 from graviton.index.parse import ACCEPT, parse_page
 from graviton.index.urls import PYPI, check_index_url, page_url, redact
 from graviton.index.workers import ForkPool, WorkerDied
+from graviton.interrupts import signals_held
 
 if TYPE_CHECKING:
     from graviton.index.remote_zip import WheelInspection
@@ -503,7 +504,7 @@ class IndexClient:
         """Each project read by a forked worker, one at a time per worker; the worker enforces
         the page deadline itself, this process the run deadline and a backstop against a worker
         that stops answering."""
-        with _signals_held():
+        with signals_held():
             pool = self._start_pool(min(self.processes, len(todo)))
         waiting = list(reversed(todo))
         started: dict[ProjectRequest, float] = {}
@@ -513,7 +514,7 @@ class IndexClient:
         try:
             for done in range(len(todo)):
                 while not answered:
-                    with _signals_held():
+                    with signals_held():
                         while waiting and pool.idle():
                             item = waiting.pop()
                             pool.submit((item, floors.get(item[0])))
@@ -550,7 +551,7 @@ class IndexClient:
                 yield name, urls, project
             finished = True
         finally:
-            with _signals_held():
+            with signals_held():
                 self.close(kill=not finished)
 
     def _start_pool(self, count: int) -> ForkPool[_Task, _Answer]:
@@ -636,21 +637,6 @@ def _describe(exc: BaseException) -> str:
     text = type(exc).__name__
     detail = f"{type(reason).__name__}: {reason}" if reason is not None else str(exc)
     return one_line(f"{text} ({detail})" if detail else text, 240)
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """SIGINT/SIGTERM held back (delivered when the block ends, at a point of this module's
-    choosing): a signal handler's exception raised inside concurrent.futures or multiprocessing
-    code can leave one of their locks taken, and the pool's thread then hangs the exit."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _block_signals() -> None:
