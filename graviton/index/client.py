@@ -10,9 +10,10 @@ index does not have (404/410) is ``None``; anything else the client cannot prove
 A batch of pages is read by worker processes when the client is given some (the CLI does) and
 the platform forks: parsing a page is CPU work, and threads of one process parse one page at a
 time under its GIL, so on a 2-core runner half the machine sat idle. The workers are forked
-before any thread starts, each reads one page at a time with the same code a thread runs, keeps
-only the releases asked for (``since``) and writes the cache; the parent gets a small
-:class:`Project` back. Otherwise (one page, macOS, a caller's own session) threads read them.
+before any thread starts, each reads one project at a time with the same code a thread runs and
+keeps only the releases asked for (``since``); the parent gets a small :class:`Project` back with
+its cache entries, and is the cache's one writer. Otherwise (one page, macOS, a caller's own
+session) threads read them.
 
 Fetch threads are daemons with SIGINT/SIGTERM blocked: the main thread alone handles a signal,
 stops waiting, kills the worker processes and leaves; nothing joins a thread stuck on a slow
