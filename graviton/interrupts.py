@@ -19,6 +19,7 @@ from types import FrameType
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT
 EXIT_TERMINATED = 143  # 128 + SIGTERM
+SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})  # the two a user or a runner sends
 
 
 class Terminated(BaseException):
@@ -47,6 +48,13 @@ def sigterm_raises() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def block_signals() -> None:
+    """SIGINT and SIGTERM blocked in the calling (worker) thread for good: they go to the main
+    thread, which alone handles them (and stay blocked in processes this thread forks)."""
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+
+
 @contextmanager
 def signals_held() -> Iterator[None]:
     """SIGINT and SIGTERM held back in this thread while the block runs, delivered when it ends:
@@ -55,7 +63,7 @@ def signals_held() -> Iterator[None]:
     if not hasattr(signal, "pthread_sigmask"):
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
     try:
         yield
     finally:

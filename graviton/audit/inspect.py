@@ -113,9 +113,9 @@ class _Pool:
         threading.Thread(target=self._work, name="graviton-inspect", daemon=True).start()
 
     def _work(self) -> None:
-        from graviton.index.client import _block_signals
+        from graviton.interrupts import block_signals
 
-        _block_signals()
+        block_signals()
         while not self.stop.is_set():
             file = self.todo.get()[2]
             if file is None:

@@ -50,7 +50,7 @@ from graviton.index.model import (
 from graviton.index.parse import ACCEPT, parse_page
 from graviton.index.urls import PYPI, check_index_url, page_url, redact
 from graviton.index.workers import ForkPool, WorkerDied
-from graviton.interrupts import signals_held
+from graviton.interrupts import SIGNALS, block_signals, signals_held
 
 if TYPE_CHECKING:
     from graviton.index.remote_zip import WheelInspection
@@ -66,7 +66,6 @@ WORKER_GRACE = 10.0  # seconds a worker process gets beyond the page deadline it
 SOCKET_TIMEOUT = 15.0  # seconds for a connect or a single read
 RETRY_AFTER_CAP = 30.0
 _CHUNK = 256 * 1024
-_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "kib": 1024, "m": 1000**2, "mb": 1000**2}
 _SIZE_UNITS |= {"mib": 1024**2, "g": 1000**3, "gb": 1000**3, "gib": 1024**3}
@@ -458,7 +457,7 @@ class IndexClient:
         results = queue.SimpleQueue()
 
         def work() -> None:
-            _block_signals()
+            block_signals()
             self._local.batch = batch
             while not batch.stop.is_set():
                 try:
@@ -580,7 +579,11 @@ def _process_init(parent: int, client: IndexClient) -> None:
     """A forked page worker: its own signal handling, its own connections and locks (never the
     parent's sockets), and an exit as soon as the parent is gone."""
     global _WORKER_CLIENT
-    _worker_init(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # ends the worker quietly
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)  # forked with them held
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     if client._own_session:
         client._session = None
     client._pool = None
@@ -638,23 +641,6 @@ def _describe(exc: BaseException) -> str:
     text = type(exc).__name__
     detail = f"{type(reason).__name__}: {reason}" if reason is not None else str(exc)
     return one_line(f"{text} ({detail})" if detail else text, 240)
-
-
-def _block_signals() -> None:
-    """Signals go to the main thread (and stay blocked in processes this thread spawns, until
-    their initializer decides)."""
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-
-
-def _worker_init(parent: int) -> None:
-    """A parse process: Ctrl-C is the parent's to handle (no traceback from here); SIGTERM ends
-    it quietly; and it leaves as soon as its parent is gone, however the parent ended."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
 def _exit_with_parent(parent: int) -> None:
