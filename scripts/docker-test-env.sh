@@ -161,29 +161,63 @@ fi
 docker buildx version >/dev/null 2>&1 || die "docker buildx does not run"
 
 # -- 4. registry on 127.0.0.1:5000 ------------------------------------------------------------------
-registry_ok() { curl -fs -o /dev/null --max-time 3 "http://$REGISTRY_ADDR/v2/"; }
-if ! registry_ok; then
-    say "starting the registry on $REGISTRY_ADDR (log: $STATE/registry.log)"
-    mkdir -p "$STATE/registry"
-    cat >"$STATE/registry.yml" <<EOF
-version: 0.1
+# Storage in memory, not on disk: distribution 2.8's filesystem driver rewrites a file in place
+# (truncate, then write), so a HEAD of a tag read while a PUT rewrites the tag's link file reads an
+# empty digest and answers 500 "invalid checksum digest format". Docker 26 with the containerd image
+# store does exactly that when it pushes a multi-platform image: it PUTs every child manifest and the
+# index to the same tag, concurrently, with a HEAD of the tag before each (distribution 3 fixed it
+# with a temporary file and a rename, distribution#4624). The inmemory driver reads and writes under
+# one lock, so no read sees half a write. Its content dies with the process: nothing here needs it
+# to outlive one registry (the tests push under fresh names; step 7 re-pushes the arm64 CPython
+# image), and it grows by what the tests push, a few hundred MB a day of runs.
+# A registry started with another config (the filesystem one before) is stopped and started again.
+REGISTRY_CONFIG="version: 0.1
 log:
   level: warn
 storage:
-  filesystem:
-    rootdirectory: $STATE/registry
+  inmemory: {}
   delete:
     enabled: true
 http:
-  addr: $REGISTRY_ADDR
-EOF
+  addr: $REGISTRY_ADDR"
+registry_ok() { curl -fs -o /dev/null --max-time 3 "http://$REGISTRY_ADDR/v2/"; }
+# the pid of the registry this script started, while it runs
+registry_pid() {
+    local pid cmdline
+    pid=$(cat "$STATE/registry.pid" 2>/dev/null) || return 1
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || return 1
+    [[ $cmdline == "docker-registry serve $STATE/registry.yml " ]] && echo "$pid"
+}
+# the running registry is ours and was started with $REGISTRY_CONFIG (written just before it started)
+registry_current() {
+    registry_pid >/dev/null && [[ "$(cat "$STATE/registry.yml" 2>/dev/null)" == "$REGISTRY_CONFIG" ]]
+}
+exec 8>"$STATE/.registry.lock"
+flock 8
+if ! registry_ok || ! registry_current; then
+    if pid=$(registry_pid); then
+        say "restarting the registry (pid $pid): started with another config, or not answering"
+        kill "$pid"
+        for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+        kill -0 "$pid" 2>/dev/null && die "the registry (pid $pid) did not stop"
+    fi
+    registry_ok && die "a registry this script did not start answers on $REGISTRY_ADDR; stop it first"
+    if [[ -d $STATE/registry ]]; then
+        say "removing the old on-disk registry storage $STATE/registry"
+        rm -rf "$STATE/registry"
+    fi
+    say "starting the registry on $REGISTRY_ADDR, storage in memory (log: $STATE/registry.log)"
+    printf '%s\n' "$REGISTRY_CONFIG" >"$STATE/registry.yml"
     setsid nohup docker-registry serve "$STATE/registry.yml" \
-        >>"$STATE/registry.log" 2>&1 </dev/null &
+        >>"$STATE/registry.log" 2>&1 </dev/null 8>&- &
     echo $! >"$STATE/registry.pid"
     for _ in $(seq 30); do registry_ok && break; sleep 1; done
     registry_ok || { tail -n 20 "$STATE/registry.log" >&2; die "the registry did not come up"; }
+    registry_current || die "the registry on $REGISTRY_ADDR is not the one just started"
     changed=1
 fi
+flock -u 8
 
 # -- 5. QEMU binfmt for arm64, with the F (fix binary) flag -----------------------------------------
 BINFMT=/proc/sys/fs/binfmt_misc
@@ -231,12 +265,16 @@ if [[ ! -s $PYTHON_ARM64_DIR/rootfs.tar ]]; then
     changed=1
 fi
 if ! python_image_ok; then
-    say "importing $PYTHON_ARM64_IMAGE (linux/arm64) and pushing it"
-    docker import --platform linux/arm64 \
-        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-        --change 'ENV PIP_BREAK_SYSTEM_PACKAGES=1' \
-        --change 'CMD ["python3"]' \
-        "$PYTHON_ARM64_DIR/rootfs.tar" "$PYTHON_ARM64_IMAGE" >/dev/null
+    # the engine keeps it when only the registry is new (its storage is in memory, step 4)
+    if ! docker image inspect "$PYTHON_ARM64_IMAGE" >/dev/null 2>&1; then
+        say "importing $PYTHON_ARM64_IMAGE (linux/arm64)"
+        docker import --platform linux/arm64 \
+            --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+            --change 'ENV PIP_BREAK_SYSTEM_PACKAGES=1' \
+            --change 'CMD ["python3"]' \
+            "$PYTHON_ARM64_DIR/rootfs.tar" "$PYTHON_ARM64_IMAGE" >/dev/null
+    fi
+    say "pushing $PYTHON_ARM64_IMAGE"
     docker push -q "$PYTHON_ARM64_IMAGE" >/dev/null
     python_image_ok || die "$PYTHON_ARM64_IMAGE is not in the registry after the push"
     changed=1
