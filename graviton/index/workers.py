@@ -1,4 +1,6 @@
-"""Worker processes forked from this one, each doing one task at a time.
+"""Worker processes forked from this one, each doing one task at a time, with the next ones
+already queued in its pipe (``depth``): a worker never waits for this process to notice its
+answer and hand it more work (this process also runs other threads, and waits for the GIL).
 
 Each worker has its own two pipes (tasks in, results out), and only the thread that owns the pool
 ever reads or writes them: there is no helper thread. That matters when things go wrong: a worker
@@ -16,8 +18,10 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import multiprocessing.connection
+import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
@@ -33,7 +37,9 @@ class _Worker(Generic[T]):
     process: Any  # multiprocessing's fork Process
     tasks: multiprocessing.connection.Connection  # the parent's end: send
     results: multiprocessing.connection.Connection  # the parent's end: receive
-    task: T | None = None  # what it is working on (None: idle)
+    # what it was given, in order: the first is the one it is working on
+    queue: deque[T] = field(default_factory=deque)
+    started: float = 0.0  # time.monotonic() when the first of ``queue`` began (about)
 
 
 def _serve(
@@ -65,10 +71,14 @@ def _serve(
 
 
 class ForkPool(Generic[T, R]):
-    """``count`` forked workers running ``run(task)``; ``init()`` runs first in each."""
+    """``count`` forked workers running ``run(task)``; ``init()`` runs first in each; each
+    holds up to ``depth`` tasks (the one it works on and the next ones)."""
 
-    def __init__(self, count: int, run: Callable[[T], R], init: Callable[[], None]) -> None:
+    def __init__(
+        self, count: int, run: Callable[[T], R], init: Callable[[], None], depth: int = 1
+    ) -> None:
         context = multiprocessing.get_context("fork")
+        self.depth = max(1, depth)
         self.workers: list[_Worker[T]] = []
         try:
             for _ in range(count):
@@ -90,34 +100,41 @@ class ForkPool(Generic[T, R]):
             raise
 
     def idle(self) -> int:
-        return sum(w.task is None for w in self.workers)
+        """How many more tasks the workers can be given now."""
+        return sum(self.depth - len(w.queue) for w in self.workers)
 
     def submit(self, task: T) -> None:
-        """Hand ``task`` to an idle worker (there must be one: see :meth:`idle`)."""
-        worker = next(w for w in self.workers if w.task is None)
-        worker.task = task
+        """Hand ``task`` to the least loaded worker (there must be room: see :meth:`idle`)."""
+        worker = min(self.workers, key=lambda w: len(w.queue))
+        if len(worker.queue) >= self.depth:
+            raise RuntimeError("no worker has room for another task")
+        if not worker.queue:
+            worker.started = time.monotonic()
+        worker.queue.append(task)
         worker.tasks.send(task)
 
-    def busy(self) -> list[T]:
-        return [w.task for w in self.workers if w.task is not None]
+    def busy(self) -> list[tuple[T, float]]:
+        """The task each working worker is on, and since when (``time.monotonic()``)."""
+        return [(w.queue[0], w.started) for w in self.workers if w.queue]
 
     def wait(self, timeout: float) -> list[tuple[T, bool, Any]]:
         """``(task, ok, result or exception)`` of every task answered within ``timeout``
         seconds (an empty list if none was); a worker that died is :class:`WorkerDied`."""
-        busy = [w for w in self.workers if w.task is not None]
+        busy = [w for w in self.workers if w.queue]
         watched: list[Any] = [w.results for w in busy] + [w.process.sentinel for w in busy]
         ready = set(multiprocessing.connection.wait(watched, timeout))
         answers: list[tuple[T, bool, Any]] = []
         for worker in busy:
-            task = worker.task
-            assert task is not None
             if worker.results in ready:
-                try:
-                    ok, value = worker.results.recv()
-                except (EOFError, OSError):
-                    raise WorkerDied(f"worker {worker.process.pid} ended mid-answer") from None
-                worker.task = None
-                answers.append((task, ok, value))
+                while worker.queue:  # every answer already in the pipe
+                    try:
+                        ok, value = worker.results.recv()
+                    except (EOFError, OSError):
+                        raise WorkerDied(f"worker {worker.process.pid} ended mid-answer") from None
+                    answers.append((worker.queue.popleft(), ok, value))
+                    worker.started = time.monotonic()  # the next one began about now
+                    if not worker.results.poll():
+                        break
             elif worker.process.sentinel in ready:
                 code = worker.process.exitcode
                 raise WorkerDied(f"worker {worker.process.pid} ended (exit code {code})")

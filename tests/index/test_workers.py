@@ -54,3 +54,38 @@ def test_a_worker_that_dies_is_an_error_at_once_and_kill_leaves_nothing() -> Non
         pool.kill()
     assert time.monotonic() - started < 10
     assert not multiprocessing.active_children()
+
+
+def test_a_worker_holds_the_next_tasks_and_answers_them_in_order() -> None:
+    pool: ForkPool[int, int] = ForkPool(1, _square, lambda: None, depth=3)
+    try:
+        assert pool.idle() == 3
+        for n in (1, 2, 3):
+            pool.submit(n)
+        assert pool.idle() == 0
+        with pytest.raises(RuntimeError, match="no worker has room"):
+            pool.submit(4)
+        assert [task for task, _ in pool.busy()] == [1]  # the one it works on
+        order: list[int] = []
+        deadline = time.monotonic() + 10
+        while len(order) < 3 and time.monotonic() < deadline:
+            order += [task for task, ok, _ in pool.wait(1.0) if ok]
+        assert order == [1, 2, 3]
+        assert pool.idle() == 3 and pool.busy() == []
+    finally:
+        pool.close()
+    assert not multiprocessing.active_children()
+
+
+def test_a_worker_that_dies_with_tasks_queued_is_an_error() -> None:
+    pool: ForkPool[int, int] = ForkPool(1, _square, lambda: None, depth=2)
+    try:
+        pool.submit(99)  # kills its worker
+        pool.submit(2)
+        with pytest.raises(WorkerDied, match="ended"):
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                pool.wait(1.0)
+    finally:
+        pool.kill()
+    assert not multiprocessing.active_children()
