@@ -7,6 +7,7 @@ to cache, load and pass between processes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -150,20 +151,37 @@ def is_distribution(filename: str) -> bool:
     return filename.endswith((".whl", *SDIST_EXTS, *OTHER_DIST_EXTS))
 
 
+_RELEASE_ONLY = re.compile(r"[0-9]+(?:\.[0-9]+)*")
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """A release-only version (``1.2.0``) as PEP 440 orders it: numbers, trailing zeros off."""
+    numbers = [int(n) for n in version.split(".")]
+    while len(numbers) > 1 and numbers[-1] == 0:
+        numbers.pop()
+    return tuple(numbers)
+
+
 def at_or_above(since: str | None) -> Callable[[str], bool] | None:
     """A test of normalised versions: at or above ``since`` (None: keep every release).
 
-    Asked once per file of a page, so each distinct version is compared once."""
+    Asked once per file of a page, so each distinct version is compared once; two release-only
+    versions (most of them) are compared as numbers, without building a ``Version``."""
     floor = None if since is None else normal_version(since)
     if floor is None:
         return None
     lowest = Version(floor)
+    plain = _release(floor) if _RELEASE_ONLY.fullmatch(floor) else None
     memo: dict[str, bool] = {}
 
     def keep(version: str) -> bool:
         kept = memo.get(version)
         if kept is None:
-            kept = memo[version] = Version(version) >= lowest
+            if plain is not None and _RELEASE_ONLY.fullmatch(version):
+                kept = _release(version) >= plain
+            else:
+                kept = Version(version) >= lowest
+            memo[version] = kept
         return kept
 
     return keep
