@@ -317,7 +317,9 @@ def audit(
     looked into (--no-inspect skips that).
     """
     from graviton.audit.run import audit as run_audit
+    from graviton.collector import settle
 
+    settle()
     config = cfg.load_config(paths[0] if paths else None).audit
     request = audit_request(config, paths=paths, dockerfile=dockerfile, **options)
     with Progress() as progress:

@@ -142,11 +142,13 @@ def gate(
     --validate could not prove its result (engine error, timeout, wrong CPU).
     """
     from graviton.checks.image import DEFAULT_REQUIRED
+    from graviton.collector import settle
     from graviton.gate.run import GateRequest, ImageSpec, RegistryLookup
     from graviton.gate.run import gate as run_gate
     from graviton.image.run import parse_platforms
     from graviton.oci.ecr import EcrClients
 
+    settle()
     extra_outputs = [_write_spec(text) for text in writes]
     config = cfg.load_config(paths[0] if paths else None)
     pyproject, settings = config.path, config.gate
