@@ -7,6 +7,10 @@ The baseline is the command the audit replaces:
 over the pins pip can satisfy (pip stops at the first pin without a wheel, so the lock is first
 cut to the pins graviton judged installable; pip then reads every one of them). Both run against
 the real PyPI. Each command runs in its own wrapper process, so peak RSS is that command's alone.
+
+A cold run's time swings with the network (here: +-25% from one run to the next), so each cold
+figure, graviton's and pip's alike, is the median of ``--runs`` runs (each with an empty cache,
+a pause before it), printed with the fastest and slowest; the ratio is of the medians.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -76,12 +83,26 @@ def one_size(args: argparse.Namespace, lock: Path, target: Target, tmp: Path) ->
         cmd += ["--index-url", args.index_url, "--cache-dir", str(cache), "--format", "json"]
         return measure([*cmd, "--fail-on", "blocked", *extra], env)
 
-    code, figures["cold"], figures["cold_rss"], out = audit(tmp / f"c{lock.stem}")
-    if code not in (0, 1):
-        raise SystemExit(f"graviton audit failed (exit {code})")
-    report = json.loads(out)
-    _, figures["warm"], figures["warm_rss"], _ = audit(tmp / f"c{lock.stem}")
-    _, figures["cold_no_inspect"], _, _ = audit(tmp / f"n{lock.stem}", "--no-inspect")
+    def cold(
+        name: str, run: Callable[[Path], tuple[int, float, float, bytes]], ok: tuple[int, ...]
+    ) -> bytes:
+        """The median of ``args.runs`` cold runs (fresh cache each) as figures[name]."""
+        seconds, rss, out = [], 0.0, b""
+        for n in range(args.runs):
+            time.sleep(args.pause)  # let the last run's connections close
+            code, took, peak, out = run(tmp / f"{name}-{lock.stem}-{n}")
+            if code not in ok:
+                raise SystemExit(f"{name} failed (exit {code})")
+            seconds.append(took)
+            rss = max(rss, peak)
+        figures[name] = statistics.median(seconds)
+        figures[f"{name}_min"], figures[f"{name}_max"] = min(seconds), max(seconds)
+        figures[f"{name}_rss"] = rss
+        return out
+
+    report = json.loads(cold("cold", audit, (0, 1)))
+    _, figures["warm"], figures["warm_rss"], _ = audit(tmp / f"cold-{lock.stem}-0")
+    cold("cold_no_inspect", lambda cache: audit(cache, "--no-inspect"), (0, 1))
     verdicts = [p["verdict"] for p in report["packages"]]
     installable = [
         f"{p['name']}=={p['version']}"
@@ -91,16 +112,21 @@ def one_size(args: argparse.Namespace, lock: Path, target: Target, tmp: Path) ->
     subset = tmp / f"pip-{lock.stem}.txt"
     subset.write_text("\n".join(installable) + "\n")
     pip = pip_command(target, args.index_url, ["-r", str(subset)])
-    pip_cache = tmp / f"pip-cache-{lock.stem}"
-    env_pip = {**pip_env(), "PIP_CACHE_DIR": str(pip_cache)}
-    figures["pip_code"], figures["pip"], figures["pip_rss"], _ = measure(
-        [*pip, "--cache-dir", str(pip_cache)], env_pip
-    )
+
+    def pip_run(cache: Path) -> tuple[int, float, float, bytes]:
+        env_pip = {**pip_env(), "PIP_CACHE_DIR": str(cache)}
+        return measure([*pip, "--cache-dir", str(cache)], env_pip)
+
+    cold("pip", pip_run, (0,))  # every pin resolved: pip read them all
     figures["pins"] = len(verdicts)
     figures["installable"] = len(installable)
     figures["pure"] = verdicts.count("pure")
     figures["blocked"] = verdicts.count("blocked")
     return figures
+
+
+def spread(figures: dict[str, float], name: str) -> str:
+    return f"median; {figures[name + '_min']:.2f}-{figures[name + '_max']:.2f} s"
 
 
 def main() -> int:
@@ -110,6 +136,8 @@ def main() -> int:
     ap.add_argument("--glibc", default="2.28")
     ap.add_argument("--index-url", default="https://pypi.org/simple/")
     ap.add_argument("--pins", default="150,500", help="lock sizes (first N pins), comma-separated")
+    ap.add_argument("--runs", type=int, default=3, help="cold runs per figure (median)")
+    ap.add_argument("--pause", type=float, default=2.0, help="seconds before each cold run")
     args = ap.parse_args()
     target = Target(
         python=tuple(int(x) for x in args.python.split(".")),  # type: ignore[arg-type]
@@ -130,18 +158,22 @@ def main() -> int:
             )
             print(
                 f"  graviton audit, cold cache : {f['cold']:7.2f} s   RSS {f['cold_rss']:6.1f} MB"
+                f"   ({spread(f, 'cold')})"
             )
             print(
                 f"  graviton audit, warm cache : {f['warm']:7.2f} s   RSS {f['warm_rss']:6.1f} MB"
             )
-            print(f"  cold, --no-inspect         : {f['cold_no_inspect']:7.2f} s")
+            print(
+                f"  cold, --no-inspect         : {f['cold_no_inspect']:7.2f} s"
+                f"                ({spread(f, 'cold_no_inspect')})"
+            )
             print(
                 f"  pip --dry-run (baseline)   : {f['pip']:7.2f} s   RSS {f['pip_rss']:6.1f} MB"
-                f"   (exit {f['pip_code']:.0f}, {f['installable']:.0f} pins)"
+                f"   ({spread(f, 'pip')}; {f['installable']:.0f} pins)"
             )
             print(
                 f"  cold speed-up vs pip       : {f['pip'] / f['cold']:7.1f}x"
-                f"  (target >= {goal:g}x)"
+                f"  (target >= {goal:g}x; medians of {args.runs} runs)"
             )
             print(f"  warm                       : {f['warm']:7.2f} s   (target < 1 s)")
             rss = max(f["cold_rss"], f["warm_rss"])

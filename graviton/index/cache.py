@@ -16,7 +16,6 @@ is not a database, is a miss, never a crash: the cache only ever costs speed.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
@@ -24,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from packaging.version import Version
 
 from graviton.index.model import Packed, is_packed, normal_version
@@ -114,7 +114,7 @@ class _Store:
                 row = db.execute(
                     "SELECT doc FROM entries WHERE kind = ? AND key = ?", (kind, key)
                 ).fetchone()
-            return None if row is None else json.loads(row[0])
+            return None if row is None else orjson.loads(row[0])
         except Exception:  # sqlite3.Error, a doc that is not JSON: a miss
             return None
 
@@ -127,7 +127,10 @@ class _Store:
         if opened is None or not docs:
             return
         db, lock = opened
-        rows = [(kind, key, json.dumps(doc, separators=(",", ":"))) for key, doc in docs]
+        try:
+            rows = [(kind, key, orjson.dumps(doc).decode()) for key, doc in docs]
+        except TypeError:  # not JSON-ready: not kept (only speed is lost)
+            return
         try:
             with lock:
                 db.execute("BEGIN IMMEDIATE")
