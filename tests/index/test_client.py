@@ -285,3 +285,27 @@ def test_workers_hand_their_cache_entries_to_the_parent(index: IndexServer, tmp_
     offline = IndexClient([index.url], cache=PageCache(tmp_path), offline=True)
     again = {n: p for n, _, p in offline.projects(names, {"shioaji": "1.2.6"})}
     assert again == first and all(p is not None for p in again.values())
+
+
+def test_what_the_workers_read_stays_cached_when_a_page_fails(
+    index: IndexServer, tmp_path: Path
+) -> None:
+    good = [("numpy", ()), ("requests", ()), ("shioaji", ())]
+    forked = IndexClient([index.url], cache=PageCache(tmp_path), processes=1)
+    with pytest.raises(IndexUnavailable, match="malformed"):
+        list(forked.projects([*good, ("malformed", ())]))  # one worker: read in this order
+    offline = IndexClient([index.url], cache=PageCache(tmp_path), offline=True)
+    assert all(p is not None for _, _, p in offline.projects(good))
+
+
+def test_cache_entries_are_written_in_batches_and_all_of_them(
+    index: IndexServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graviton.index import client as module
+
+    monkeypatch.setattr(module, "WRITE_BATCH", 2)
+    names = [("numpy", ()), ("requests", ()), ("shioaji", ()), ("htmlonly", ()), ("psycopg2", ())]
+    forked = IndexClient([index.url], cache=PageCache(tmp_path), processes=2)
+    first = {n: p for n, _, p in forked.projects(names)}
+    offline = IndexClient([index.url], cache=PageCache(tmp_path), offline=True)
+    assert {n: p for n, _, p in offline.projects(names)} == first
