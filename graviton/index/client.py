@@ -67,7 +67,7 @@ def _cpus() -> int:
 # requests in flight (each holds its page, up to ~7 MB on PyPI, in memory); reading pages is
 # CPU work, so two per CPU (measured on 2 vCPUs with a project queued behind each: 4 beat 6 and 8)
 DEFAULT_JOBS = max(2, min(8, 2 * _cpus()))
-INSPECTIONS = 16  # wheels looked into at once: small range requests, bound by latency
+INSPECTIONS = 32  # wheels looked into at once: small range requests, bound by latency
 DEFAULT_MAX_PAGE_BYTES = 64 * 1024 * 1024  # PyPI's biggest project pages are ~10x smaller
 MAX_PAGE_ENV = "GRAVITON_MAX_PAGE_SIZE"
 DEFAULT_RUN_TIMEOUT = 600.0  # seconds for all the index reads of one run (--timeout)
