@@ -8,9 +8,12 @@ over the pins pip can satisfy (pip stops at the first pin without a wheel, so th
 cut to the pins graviton judged installable; pip then reads every one of them). Both run against
 the real PyPI. Each command runs in its own wrapper process, so peak RSS is that command's alone.
 
-A cold run's time swings with the network (here: +-25% from one run to the next), so each cold
-figure, graviton's and pip's alike, is the median of ``--runs`` runs (each with an empty cache,
-a pause before it), printed with the fastest and slowest; the ratio is of the medians.
+A cold run's time swings with the network, so each cold figure, graviton's and pip's alike, is
+the median of ``--runs`` runs (each with an empty cache of its own, a pause before it), printed
+with the fastest and slowest; the ratio is of the medians. Each series starts with ``--warmup``
+runs that are not counted (as hyperfine's ``--warmup``): the network between this machine and
+PyPI caches pages and files (here a proxy revalidates a page it has not served for a while, ~0.1 s
+each), and the first run after a pause paid that for every page, whichever tool ran it.
 """
 
 from __future__ import annotations
@@ -88,13 +91,14 @@ def one_size(args: argparse.Namespace, lock: Path, target: Target, tmp: Path) ->
     ) -> bytes:
         """The median of ``args.runs`` cold runs (fresh cache each) as figures[name]."""
         seconds, rss, out = [], 0.0, b""
-        for n in range(args.runs):
+        for n in range(-args.warmup, args.runs):
             time.sleep(args.pause)  # let the last run's connections close
             code, took, peak, out = run(tmp / f"{name}-{lock.stem}-{n}")
             if code not in ok:
                 raise SystemExit(f"{name} failed (exit {code})")
-            seconds.append(took)
-            rss = max(rss, peak)
+            if n >= 0:
+                seconds.append(took)
+                rss = max(rss, peak)
         figures[name] = statistics.median(seconds)
         figures[f"{name}_min"], figures[f"{name}_max"] = min(seconds), max(seconds)
         figures[f"{name}_rss"] = rss
@@ -138,6 +142,7 @@ def main() -> int:
     ap.add_argument("--pins", default="150,500", help="lock sizes (first N pins), comma-separated")
     ap.add_argument("--runs", type=int, default=3, help="cold runs per figure (median)")
     ap.add_argument("--pause", type=float, default=2.0, help="seconds before each cold run")
+    ap.add_argument("--warmup", type=int, default=1, help="uncounted runs before each series")
     args = ap.parse_args()
     target = Target(
         python=tuple(int(x) for x in args.python.split(".")),  # type: ignore[arg-type]
@@ -173,7 +178,7 @@ def main() -> int:
             )
             print(
                 f"  cold speed-up vs pip       : {f['pip'] / f['cold']:7.1f}x"
-                f"  (target >= {goal:g}x; medians of {args.runs} runs)"
+                f"  (target >= {goal:g}x; medians of {args.runs} runs, {args.warmup} warm-up)"
             )
             print(f"  warm                       : {f['warm']:7.2f} s   (target < 1 s)")
             rss = max(f["cold_rss"], f["warm_rss"])
