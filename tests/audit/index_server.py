@@ -26,10 +26,11 @@ import hashlib
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 from tests.support import native_headers
+from tests.support.quiet_http import QuietHandler
 from tests.support.range_server import RangeServer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "index"
@@ -86,10 +87,7 @@ class IndexServer:
         self.files.fallback = clean_wheel
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 server.hits[self.path] += 1
                 server.headers_seen.append(dict(self.headers))

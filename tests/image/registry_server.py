@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from graviton.oci.manifest import DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
+from tests.support.quiet_http import QuietHandler
 
 TOKEN = "s3cr3t-token"
 
@@ -77,10 +78,7 @@ class RegistryServer:
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def _send(self, code: int, body: bytes, headers: Mapping[str, str] = {}) -> None:
                 self.send_response(code)
                 for key, value in headers.items():

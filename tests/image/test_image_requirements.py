@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from graviton.checks.image import ImageCheck, judge
 from graviton.image.run import DockerfileInput, dockerfile_findings
 from graviton.oci.manifest import OciManifest
 from tests.audit.index_server import clean_wheel
+from tests.support.quiet_http import QuietHandler
 from tests.support.range_server import RangeServer
 
 PEP691 = "application/vnd.pypi.simple.v1+json"
@@ -52,10 +53,7 @@ def index(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     files.fallback = clean_wheel
     files.start()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            pass
-
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             name = self.path.strip("/").split("/")[-1]
             if name not in PROJECTS:

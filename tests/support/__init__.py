@@ -11,6 +11,8 @@
   bench, demo).
 - ``range_server``, ``native_headers``: a file host that answers range requests, and byte-exact
   native file headers, for the audit, checks, index and image tests.
+- ``quiet_http``: the request handler the test servers and proxies build on (no log line per
+  request).
 - ``collect_guard``: the pytest plugin that fails a whole-suite run when a test file was not
   collected.
 """

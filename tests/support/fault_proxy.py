@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
 from tests.support.moto_server import free_port
+from tests.support.quiet_http import QuietHandler
 
 Rewrite = Callable[[bytes], bytes]
 
@@ -175,11 +176,8 @@ class FaultProxy:
     def start(self) -> FaultProxy:
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
 
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
