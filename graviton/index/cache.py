@@ -165,8 +165,9 @@ class InspectionCache:
         data = raw.get("inspection")
         return data if isinstance(data, dict) else None
 
-    def put(self, key: str, inspection: dict[str, object]) -> None:
-        self.store.put("wheel", key, {"key": key, "inspection": inspection})
+    def put_many(self, inspections: list[tuple[str, dict[str, Any]]]) -> None:
+        """Store every (key, inspection) in one transaction."""
+        self.store.put_many("wheel", [(k, {"key": k, "inspection": i}) for k, i in inspections])
 
 
 class PageCache:

@@ -196,6 +196,8 @@ class IndexClient:
 
     def _fresh_locks(self) -> None:
         self._lock = threading.Lock()
+        self._inspecting = 0  # inspections running (under _lock)
+        self._unwritten_inspections: list[tuple[str, dict[str, Any]]] = []
         self._parsing = threading.BoundedSemaphore(2)  # pages decoded at once (memory)
         self._local = threading.local()
 
@@ -367,17 +369,36 @@ class IndexClient:
                 return remote_zip.WheelInspection.from_dict(cached)
         if self.offline:
             return remote_zip.not_read(url, budget, "--offline: the inspection is not cached")
-        result = remote_zip.inspect_wheel(
-            self._with_credentials(url),
-            self._http(),
-            timeout=self.timeout,
-            budget=budget,
-            needs=needs,
-        )
-        result = dataclasses.replace(result, url=redact(result.url))
-        if cache is not None and result.complete:
-            cache.put(key, result.to_dict())
-        return result
+        with self._lock:
+            self._inspecting += 1
+        result: WheelInspection | None = None
+        try:
+            result = remote_zip.inspect_wheel(
+                self._with_credentials(url),
+                self._http(),
+                timeout=self.timeout,
+                budget=budget,
+                needs=needs,
+            )
+            result = dataclasses.replace(result, url=redact(result.url))
+            return result
+        finally:
+            self._keep_inspection(cache, key, result)
+
+    def _keep_inspection(
+        self, cache: InspectionCache | None, key: str, result: WheelInspection | None
+    ) -> None:
+        """Queue a complete inspection for the cache; written WRITE_BATCH at a time, and all of
+        them as soon as no inspection is running (so the last one of a run writes the rest)."""
+        with self._lock:
+            self._inspecting -= 1
+            if cache is not None and result is not None and result.complete:
+                self._unwritten_inspections.append((key, result.to_dict()))
+            writes: list[tuple[str, dict[str, Any]]] = []
+            if self._inspecting == 0 or len(self._unwritten_inspections) >= WRITE_BATCH:
+                writes, self._unwritten_inspections = self._unwritten_inspections, []
+        if cache is not None and writes:
+            cache.put_many(writes)
 
     def _with_credentials(self, url: str) -> str:
         """``url`` with the user:password of the index on the same scheme, host and port, if any

@@ -309,3 +309,33 @@ def test_cache_entries_are_written_in_batches_and_all_of_them(
     first = {n: p for n, _, p in forked.projects(names)}
     offline = IndexClient([index.url], cache=PageCache(tmp_path), offline=True)
     assert {n: p for n, _, p in offline.projects(names)} == first
+
+
+def test_inspections_are_cached_in_batches_and_all_of_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inspections running in many threads queue their cache writes; every complete one is in
+    the cache once the last has finished (a batch, or the flush when none runs any more)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from graviton.index import client as module
+    from tests.support.native_headers import Member, wheel
+    from tests.support.range_server import RangeServer
+
+    monkeypatch.setattr(module, "WRITE_BATCH", 4)
+    server = RangeServer().start()
+    try:
+        urls = [
+            server.add(f"/files/p{i}-1.0-py3-none-any.whl", wheel([Member(f"p{i}/tool", b"#!")]))
+            for i in range(23)
+        ]
+        client = IndexClient([server.url + "/simple/"], cache=PageCache(tmp_path), inspections=8)
+        with ThreadPoolExecutor(8) as pool:
+            first = list(pool.map(client.inspect, urls))
+        assert all(r.complete for r in first)
+        hits = len(server.hits)
+        offline = IndexClient([server.url + "/simple/"], cache=PageCache(tmp_path), offline=True)
+        assert [offline.inspect(u) for u in urls] == first
+        assert len(server.hits) == hits  # every one answered by the cache
+    finally:
+        server.stop()

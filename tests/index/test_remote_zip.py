@@ -380,3 +380,73 @@ def test_a_deflated_member_whose_first_read_inflates_short_is_read_further(
     assert result.complete, result.why
     assert result.heads[0].head == X86[:64]
     assert result.requests >= 3  # the end, the first prefix, then the rest of the way
+
+
+def test_the_members_looked_into_are_exactly_those_may_be_native_keeps(
+    server: RangeServer, session: requests.Session
+) -> None:
+    """The directory is skimmed on its bytes before names are decoded: the candidates must be
+    what :func:`may_be_native` says of every decoded name (UTF-8, cp437, odd dots, modes)."""
+    names = [
+        ("pkg/__init__.py", 0o644),
+        ("pkg/.py", 0o644),  # a name, not a suffix
+        (".py", 0o644),
+        ("pkg/x.py", 0o755),
+        ("pkg/tool", 0o755),
+        ("pkg/data.json", 0o755),
+        ("pkg/run.x", 0o755),
+        ("pkg/run.x", 0o644),
+        ("pkg/lib.so.6", 0o644),
+        ("pkg/LICENSE", 0o644),
+        ("pkg/\u00fcber", 0o644),  # UTF-8 (flag 0x800)
+        ("pkg/\u00fcber.py", 0o644),
+        ("pkg/Qtool", 0o644),  # Q becomes the cp437 byte 0x81 below (no UTF-8 flag)
+        ("pkg/Q.py", 0o644),
+        ("pkg/Q/.py", 0o644),
+        ("pkg-1.0.dist-info/RECORD", 0o644),
+        ("pkg/_vendor/x-1.dist-info/tool", 0o755),
+        ("pkg/sub/", 0o755),
+        ("pkg/a.b.c.txt", 0o755),
+        ("pkg/.hidden.so", 0o644),
+    ]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, mode in names:
+            info = zipfile.ZipInfo(name)
+            info.create_system = 3
+            info.external_attr = (0o100000 | mode) << 16
+            zf.writestr(info, b"\x7fELF" + bytes(60) if not name.endswith("/") else b"")
+    data = buf.getvalue().replace(b"pkg/Q", b"pkg/\x81")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        infos = zf.infolist()
+    assert any(i.filename.startswith("pkg/\u00fc") and not i.flag_bits & 0x800 for i in infos)
+    expected = [
+        i.filename
+        for i in infos
+        if may_be_native(i.filename, ((i.external_attr >> 16) & 0xFFFF) or None)
+    ]
+    assert "pkg/tool" in expected and "pkg/x.py" not in expected
+    url, _ = serve(server, data)
+    result = inspect_wheel(url, session, needs=header_bytes_needed)
+    assert result.complete, result.why
+    assert result.members == len(names)
+    assert list(result.candidates) == expected
+
+
+@pytest.mark.parametrize("damage", ["signature", "short"])
+def test_a_damaged_central_directory_proves_nothing(
+    server: RangeServer, session: requests.Session, damage: str
+) -> None:
+    members = [Member(f"pkg/m{i}.py", b"x = 1\n") for i in range(3)]
+    data = bytearray(wheel([*members, Member("pkg/tool", X86, mode=0o755)]))
+    eocd = data.rfind(b"PK\x05\x06")
+    count, _size, cd_offset = struct.unpack_from("<HII", data, eocd + 10)
+    if damage == "signature":  # the third entry's signature
+        third = data.find(b"PK\x01\x02", data.find(b"PK\x01\x02", cd_offset + 4) + 4)
+        data[third : third + 4] = b"PK\x09\x09"
+    else:  # one more entry than the directory holds
+        struct.pack_into("<HH", data, eocd + 8, count + 1, count + 1)
+    result = inspect_wheel(serve(server, bytes(data))[0], session)
+    assert result.status is Status.NOT_A_ZIP
+    assert "a bad central directory entry" in result.why
+    assert not result.complete
