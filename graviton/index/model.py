@@ -139,10 +139,16 @@ def file_version(filename: str) -> str | None:
     if filename.endswith(".whl"):
         parts = filename[:-4].split("-")
         return normal_version(parts[1]) if len(parts) in (5, 6) else None
+    text = _sdist_version_text(filename)
+    return normal_version(text) if text is not None else None
+
+
+def _sdist_version_text(filename: str) -> str | None:
+    """The version of a source distribution's name as written (after its last dash)."""
     for ext in SDIST_EXTS:
         if filename.endswith(ext):
             _, dash, version = filename[: -len(ext)].rpartition("-")
-            return normal_version(version) if dash else None
+            return version if dash else None
     return None  # .egg, .exe, .msi, .rpm: pip ignores them
 
 
@@ -187,12 +193,42 @@ def at_or_above(since: str | None) -> Callable[[str], bool] | None:
     return keep
 
 
+def releases_from(since: str | None) -> Callable[[str], str | None]:
+    """``release(filename)``: :func:`file_version`, or None when that is below ``since`` too.
+
+    The test a page's every file goes through (PyPI's biggest list thousands), so each version
+    as written in a file name is judged once, and a wheel's name is split here, not by a call.
+    """
+    keep = at_or_above(since)
+    judged: dict[str, str | None] = {}
+
+    def release(filename: str) -> str | None:
+        if filename.endswith(".whl"):
+            parts = filename.split("-")  # as file_version does
+            if len(parts) != 5 and len(parts) != 6:
+                return None
+            text: str | None = parts[1]
+        else:
+            text = _sdist_version_text(filename)
+        if text is None:
+            return None
+        try:
+            return judged[text]
+        except KeyError:
+            version = normal_version(text)
+            kept = version if version is not None and (keep is None or keep(version)) else None
+            judged[text] = kept
+            return kept
+
+    return release
+
+
 def group_files(files: Iterable[DistFile], since: str | None = None) -> dict[str, Packed]:
     """Files by normalised version; from ``since`` on, when given."""
-    keep = at_or_above(since)
+    release = releases_from(since)
     grouped: dict[str, list[DistFile]] = {}
     for f in files:
-        version = file_version(f.filename)
-        if version is not None and (keep is None or keep(version)):
+        version = release(f.filename)
+        if version is not None:
             grouped.setdefault(version, []).append(f)
     return {v: pack(fs) for v, fs in grouped.items()}

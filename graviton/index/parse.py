@@ -8,7 +8,9 @@ every pin into ``unknown`` and let the audit pass on an index it never read.
 from __future__ import annotations
 
 import re
+import threading
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import orjson
@@ -18,10 +20,9 @@ from graviton.index.model import (
     DistFile,
     IndexUnavailable,
     Packed,
-    at_or_above,
-    file_version,
     group_files,
     is_distribution,
+    releases_from,
     row,
 )
 from graviton.index.urls import redact
@@ -31,35 +32,66 @@ HTML_TYPE = "application/vnd.pypi.simple.v1+html"
 ACCEPT = f"{JSON_TYPE}, {HTML_TYPE};q=0.2, text/html;q=0.01"
 
 
+try:  # pysimdjson (where it ships wheels): validates a page whole, builds only what is read
+    import simdjson
+except ImportError:  # pragma: no cover - exercised by forcing JSON_BACKEND in the tests
+    simdjson = None  # type: ignore[assignment]
+
+JSON_BACKEND = "simdjson" if simdjson is not None else "orjson"
+_parsers = threading.local()
+
+
+def _decode(data: bytes | bytearray | str) -> Any:
+    """The page as a JSON document: simdjson's lazy view (a page lists thousands of files and
+    only the file names of most are read), else orjson's objects. Invalid JSON: ValueError."""
+    if JSON_BACKEND == "simdjson":
+        raw = data.encode() if isinstance(data, str) else bytes(data)
+        parser = getattr(_parsers, "parser", None)
+        if parser is not None:
+            try:
+                return parser.parse(raw)  # one parser per thread, reused
+            except RuntimeError:  # the last page's document is still held (by a traceback)
+                pass
+        parser = _parsers.parser = simdjson.Parser()
+        return parser.parse(raw)
+    return orjson.loads(data)
+
+
+def _is_object(value: object) -> bool:
+    return isinstance(value, dict) or (simdjson is not None and isinstance(value, simdjson.Object))
+
+
+def _is_array(value: object) -> bool:
+    return isinstance(value, list) or (simdjson is not None and isinstance(value, simdjson.Array))
+
+
 def parse_json_page(
     data: bytes | bytearray | str, page_url: str, since: str | None = None
 ) -> dict[str, Packed]:
     """PEP 691 (``{"meta": {"api-version": "1.x"}, "files": [...]}``) to releases by version;
-    from ``since`` on, when given.
-
-    The page is decoded at once by orjson (PyPI's biggest, 7 MB, peaks at ~27 MB of objects,
-    dropped on return); then only the files of the releases kept become packed rows.
+    from ``since`` on, when given. The whole page is validated as JSON; only the files of the
+    releases kept become packed rows.
     """
     try:
-        doc = orjson.loads(data)
-        if not isinstance(doc, dict):
+        doc = _decode(data)
+        if not _is_object(doc):
             raise TypeError("not a JSON object")
         meta = doc.get("meta") or {}
         version = str(meta.get("api-version", "1.0"))
         if not version.startswith("1."):
             raise ValueError(f"unsupported api-version {version!r}")
         files = doc["files"]
-        if not isinstance(files, list):
+        if not _is_array(files):
             raise TypeError("'files' is not a list")
-        keep = at_or_above(since)
+        release_of = releases_from(since)
         grouped: dict[str, list[str]] = {}
         for entry in files:
-            filename = entry["filename"]
-            release = file_version(filename)
-            if release is None or (keep is not None and not keep(release)):
+            release = release_of(entry["filename"])
+            if release is None:
                 continue
+            filename = entry["filename"]
             hashes = entry.get("hashes")
-            sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
+            sha256 = hashes.get("sha256") if _is_object(hashes) else None
             link = entry.get("url")
             url = file_url(page_url, link) if isinstance(link, str) else None
             packed = row(filename, entry.get("requires-python"), entry.get("yanked"), sha256, url)
