@@ -60,9 +60,10 @@ class AuditRequest:
     resolve: bool = True  # resolve unpinned inputs with pip-tools
     today: dt.date = field(default_factory=dt.date.today)
     workers: int = DEFAULT_JOBS
-    # worker processes reading pages (forked, Linux): the CLI turns them on; a library caller
-    # opts in (its process is forked, so it should not hold locks other threads may take)
-    processes: int = 0
+    # worker processes reading pages (forked, Linux): the CLI turns them on (None: as many as
+    # the batch is worth, see auto_processes); a library caller opts in (its process is forked,
+    # so it should not hold locks other threads may take)
+    processes: int | None = 0
     timeout: float = DEFAULT_RUN_TIMEOUT  # seconds for all index reads (a page gets <= 60 s)
     max_page_bytes: int | None = None  # None: GRAVITON_MAX_PAGE_SIZE, else 64 MiB
     inspect: bool = True  # look inside every wheel judged ``pure`` (--no-inspect: don't)

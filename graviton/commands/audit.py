@@ -20,7 +20,7 @@ from graviton.audit.platforms import (
 )
 from graviton.errors import UsageError
 from graviton.findings import FAIL_ON_CHOICES, Ignore, Report, Target, Verdict
-from graviton.index import DEFAULT_JOBS
+from graviton.index import DEFAULT_JOBS, PROJECTS_PER_WORKER
 from graviton.report import FORMATS as FORMAT_CHOICES
 
 if TYPE_CHECKING:
@@ -194,9 +194,9 @@ _SHARED_OPTIONS = (
         "--jobs",
         "-j",
         type=click.IntRange(1, 64),
-        default=DEFAULT_JOBS,
-        show_default=True,
-        help="Concurrent index requests.",
+        default=None,
+        help=f"Concurrent index reads (worker processes). Default: two per CPU, up to "
+        f"{DEFAULT_JOBS} for big locks (one more per {PROJECTS_PER_WORKER} projects).",
     ),
     click.option(
         "--timeout",
@@ -233,7 +233,7 @@ def audit_request(
     fail_on: str | None,
     ignores: tuple[str, ...],
     no_resolve: bool,
-    jobs: int,
+    jobs: int | None,
     timeout: str = "10m",
     no_inspect: bool = False,
 ) -> AuditRequest:
@@ -271,7 +271,7 @@ def audit_request(
         fail_on=fail,
         ignores=tuple(ignore_list),
         resolve=not no_resolve,
-        workers=jobs,
+        workers=jobs or DEFAULT_JOBS,
         processes=jobs,
         timeout=seconds,
         inspect=not no_inspect,

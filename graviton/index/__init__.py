@@ -3,7 +3,7 @@ derived-form page cache (``cache``) and what an index says (``model``). Below th
 it imports nothing of graviton but ``errors``."""
 
 from graviton.index.cache import CacheEntry, PageCache, default_cache_dir
-from graviton.index.client import DEFAULT_JOBS, IndexClient
+from graviton.index.client import DEFAULT_JOBS, PROJECTS_PER_WORKER, IndexClient
 from graviton.index.model import (
     DistFile,
     IndexUnavailable,
@@ -18,6 +18,7 @@ from graviton.index.urls import PYPI, check_index_url, redact
 
 __all__ = [
     "DEFAULT_JOBS",
+    "PROJECTS_PER_WORKER",
     "PYPI",
     "CacheEntry",
     "DistFile",

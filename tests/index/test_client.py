@@ -168,8 +168,48 @@ def test_a_late_page_in_a_worker_ends_the_batch_and_the_workers() -> None:
     assert not multiprocessing.active_children()
 
 
-@pytest.mark.parametrize("processes", [0, 2])
-def test_only_the_releases_from_since_on_are_kept(index: IndexServer, processes: int) -> None:
+@pytest.mark.parametrize("cpus", [1, 2, 4, 16])
+def test_a_batch_gets_two_workers_per_cpu_and_more_only_when_big(
+    cpus: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graviton.index import client as module
+
+    monkeypatch.setattr(module, "_cpus", lambda: cpus)
+    most = max(2, min(8, 3 * cpus))
+    monkeypatch.setattr(module, "DEFAULT_JOBS", most)
+    sizes = [module.auto_processes(n) for n in range(1, 2000)]
+    assert sizes[0] == 1 and sizes == sorted(sizes)  # never more than projects; grows with them
+    assert all(1 <= size <= min(most, n) for n, size in enumerate(sizes, 1))
+    base = min(most, 2 * cpus)
+    assert module.auto_processes(150) == base
+    assert module.auto_processes(module.PROJECTS_PER_WORKER * base) == base
+    assert module.auto_processes(module.PROJECTS_PER_WORKER * base + 1) == min(most, base + 1)
+    assert sizes[-1] == most
+
+
+def test_no_jobs_given_forks_as_many_workers_as_the_batch_is_worth(
+    index: IndexServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from graviton.index import client as module
+
+    forked: list[int] = []
+    start = module.IndexClient._start_pool
+
+    def counting(self: IndexClient, count: int) -> object:
+        forked.append(count)
+        return start(self, count)
+
+    monkeypatch.setattr(module.IndexClient, "_start_pool", counting)
+    names = [("numpy", ()), ("requests", ()), ("shioaji", ())]
+    got = {n: p for n, _, p in IndexClient([index.url], processes=None).projects(names)}
+    assert forked == [module.auto_processes(3)] and all(got.values())
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize("processes", [0, 2, None])
+def test_only_the_releases_from_since_on_are_kept(
+    index: IndexServer, processes: int | None
+) -> None:
     client = IndexClient([index.url], processes=processes)
     got = {
         n: p for n, _, p in client.projects([("shioaji", ()), ("numpy", ())], {"shioaji": "1.2.6"})
