@@ -563,13 +563,18 @@ class IndexClient:
         failed = False
         run_deadline = time.monotonic() + self.run_timeout
         finished = False
+
+        def refill() -> None:
+            """Hand every worker with room its next projects."""
+            with signals_held():
+                while waiting and pool.idle():
+                    item = waiting.pop()
+                    pool.submit((item, floors.get(item[0])))
+
         try:
             for done in range(len(todo)):
                 while not answered:
-                    with signals_held():
-                        while waiting and pool.idle():
-                            item = waiting.pop()
-                            pool.submit((item, floors.get(item[0])))
+                    refill()
                     now = time.monotonic()
                     if now >= run_deadline:
                         # a worker whose page ran out at the same time is about to say which
@@ -596,6 +601,7 @@ class IndexClient:
                 ((name, urls), _), ok, value = answered.pop()
                 if not ok:
                     raise value
+                refill()  # before the caller takes its time over this project
                 project, writes = value
                 unwritten.extend(writes)
                 if len(unwritten) >= WRITE_BATCH and self.cache is not None:

@@ -206,6 +206,19 @@ def test_no_jobs_given_forks_as_many_workers_as_the_batch_is_worth(
     assert not multiprocessing.active_children()
 
 
+def test_the_workers_are_given_more_before_the_caller_gets_a_project(index: IndexServer) -> None:
+    """The caller may take its time over a project (judging, inspections): by then each worker
+    must already hold its next ones, or it idles until the caller asks again."""
+    names = [("numpy", ()), ("requests", ()), ("shioaji", ()), ("htmlonly", ()), ("psycopg2", ())]
+    client = IndexClient([index.url], processes=1)
+    room = []
+    for _ in client.projects(names):
+        assert client._pool is not None
+        room.append(client._pool.idle())
+    assert room[:3] == [0, 0, 0]  # two of five queued at a time: full while any is left
+    assert not multiprocessing.active_children()
+
+
 @pytest.mark.parametrize("processes", [0, 2, None])
 def test_only_the_releases_from_since_on_are_kept(
     index: IndexServer, processes: int | None
