@@ -8,12 +8,14 @@ over the pins pip can satisfy (pip stops at the first pin without a wheel, so th
 cut to the pins graviton judged installable; pip then reads every one of them). Both run against
 the real PyPI. Each command runs in its own wrapper process, so peak RSS is that command's alone.
 
-A cold run's time swings with the network, so each cold figure, graviton's and pip's alike, is
-the median of ``--runs`` runs (each with an empty cache of its own, a pause before it), printed
-with the fastest and slowest; the ratio is of the medians. Each series starts with ``--warmup``
-runs that are not counted (as hyperfine's ``--warmup``): the network between this machine and
-PyPI caches pages and files (here a proxy revalidates a page it has not served for a while, ~0.1 s
-each), and the first run after a pause paid that for every page, whichever tool ran it.
+A cold run's time swings with the network and the machine, so each cold figure, graviton's and
+pip's alike, is the median of ``--runs`` runs (each with an empty cache of its own, a pause before
+it), printed with the fastest and slowest; the ratio is of the medians. graviton's and pip's runs
+take turns, round by round, so a slower quarter of an hour weighs on both. The rounds start with
+``--warmup`` rounds that are not counted (as hyperfine's ``--warmup``): the network between this
+machine and PyPI caches pages and files (here a proxy revalidates a page it has not served for a
+while, ~0.1 s each), and the first run after a pause paid that for every page, whichever tool ran
+it.
 """
 
 from __future__ import annotations
@@ -86,27 +88,31 @@ def one_size(args: argparse.Namespace, lock: Path, target: Target, tmp: Path) ->
         cmd += ["--index-url", args.index_url, "--cache-dir", str(cache), "--format", "json"]
         return measure([*cmd, "--fail-on", "blocked", *extra], env)
 
-    def cold(
-        name: str, run: Callable[[Path], tuple[int, float, float, bytes]], ok: tuple[int, ...]
-    ) -> bytes:
-        """The median of ``args.runs`` cold runs (fresh cache each) as figures[name]."""
-        seconds, rss, out = [], 0.0, b""
-        for n in range(-args.warmup, args.runs):
-            time.sleep(args.pause)  # let the last run's connections close
-            code, took, peak, out = run(tmp / f"{name}-{lock.stem}-{n}")
-            if code not in ok:
-                raise SystemExit(f"{name} failed (exit {code})")
-            if n >= 0:
-                seconds.append(took)
-                rss = max(rss, peak)
-        figures[name] = statistics.median(seconds)
-        figures[f"{name}_min"], figures[f"{name}_max"] = min(seconds), max(seconds)
-        figures[f"{name}_rss"] = rss
-        return out
+    Run = Callable[[Path], tuple[int, float, float, bytes]]
 
-    report = json.loads(cold("cold", audit, (0, 1)))
-    _, figures["warm"], figures["warm_rss"], _ = audit(tmp / f"cold-{lock.stem}-0")
-    cold("cold_no_inspect", lambda cache: audit(cache, "--no-inspect"), (0, 1))
+    def cold(series: dict[str, tuple[Run, tuple[int, ...]]]) -> None:
+        """The median of ``args.runs`` cold runs (fresh cache each) of each series as
+        figures[name]; the series take turns (round by round), so a drift of the network or of
+        the machine over the minutes of a run weighs on each of them alike."""
+        seconds: dict[str, list[float]] = {name: [] for name in series}
+        for n in range(-args.warmup, args.runs):
+            for name, (run, ok) in series.items():
+                time.sleep(args.pause)  # let the last run's connections close
+                code, took, peak, _ = run(tmp / f"{name}-{lock.stem}-{n}")
+                if code not in ok:
+                    raise SystemExit(f"{name} failed (exit {code})")
+                if n >= 0:
+                    seconds[name].append(took)
+                    figures[f"{name}_rss"] = max(figures.get(f"{name}_rss", 0.0), peak)
+        for name, values in seconds.items():
+            figures[name] = statistics.median(values)
+            figures[f"{name}_min"], figures[f"{name}_max"] = min(values), max(values)
+
+    # a first cold run (not counted) says which pins pip can install
+    code, _, _, out = audit(tmp / f"probe-{lock.stem}")
+    if code not in (0, 1):
+        raise SystemExit(f"graviton audit failed (exit {code})")
+    report = json.loads(out)
     verdicts = [p["verdict"] for p in report["packages"]]
     installable = [
         f"{p['name']}=={p['version']}"
@@ -121,7 +127,10 @@ def one_size(args: argparse.Namespace, lock: Path, target: Target, tmp: Path) ->
         env_pip = {**pip_env(), "PIP_CACHE_DIR": str(cache)}
         return measure([*pip, "--cache-dir", str(cache)], env_pip)
 
-    cold("pip", pip_run, (0,))  # every pin resolved: pip read them all
+    # every pin resolved: pip read them all
+    cold({"cold": (audit, (0, 1)), "pip": (pip_run, (0,))})
+    _, figures["warm"], figures["warm_rss"], _ = audit(tmp / f"cold-{lock.stem}-0")
+    cold({"cold_no_inspect": (lambda cache: audit(cache, "--no-inspect"), (0, 1))})
     figures["pins"] = len(verdicts)
     figures["installable"] = len(installable)
     figures["pure"] = verdicts.count("pure")
