@@ -395,7 +395,7 @@ def test_the_members_looked_into_are_exactly_those_may_be_native_keeps(
         ("pkg/tool", 0o755),
         ("pkg/data.json", 0o755),
         ("pkg/run.x", 0o755),
-        ("pkg/run.x", 0o644),
+        ("pkg/walk.x", 0o644),
         ("pkg/lib.so.6", 0o644),
         ("pkg/LICENSE", 0o644),
         ("pkg/\u00fcber", 0o644),  # UTF-8 (flag 0x800)
