@@ -403,10 +403,12 @@ class IndexClient:
     ) -> None:
         """Queue a complete inspection for the cache; written WRITE_BATCH at a time, and all of
         them as soon as no inspection is running (so the last one of a run writes the rest)."""
+        complete = cache is not None and result is not None and result.complete
+        doc = result.to_dict() if complete and result is not None else None  # outside the lock
         with self._lock:
             self._inspecting -= 1
-            if cache is not None and result is not None and result.complete:
-                self._unwritten_inspections.append((key, result.to_dict()))
+            if doc is not None:
+                self._unwritten_inspections.append((key, doc))
             writes: list[tuple[str, dict[str, Any]]] = []
             if self._inspecting == 0 or len(self._unwritten_inspections) >= WRITE_BATCH:
                 writes, self._unwritten_inspections = self._unwritten_inspections, []
