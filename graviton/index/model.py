@@ -136,11 +136,7 @@ def file_version(filename: str) -> str | None:
     Split by hand (wheel: the second dash-separated field; sdist: after the last dash), since a
     page can list thousands of files and only the version is needed here.
     """
-    if filename.endswith(".whl"):
-        parts = filename[:-4].split("-")
-        return normal_version(parts[1]) if len(parts) in (5, 6) else None
-    text = _sdist_version_text(filename)
-    return normal_version(text) if text is not None else None
+    return _any_release(filename)
 
 
 def _sdist_version_text(filename: str) -> str | None:
@@ -204,7 +200,7 @@ def releases_from(since: str | None) -> Callable[[str], str | None]:
 
     def release(filename: str) -> str | None:
         if filename.endswith(".whl"):
-            parts = filename.split("-")  # as file_version does
+            parts = filename.split("-")  # a wheel's name has 5 fields, 6 with a build tag
             if len(parts) != 5 and len(parts) != 6:
                 return None
             text: str | None = parts[1]
@@ -221,6 +217,9 @@ def releases_from(since: str | None) -> Callable[[str], str | None]:
             return kept
 
     return release
+
+
+_any_release = releases_from(None)  # file_version (its memo, like normal_version's, is per process)
 
 
 def group_files(files: Iterable[DistFile], since: str | None = None) -> dict[str, Packed]:

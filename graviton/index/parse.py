@@ -86,10 +86,10 @@ def parse_json_page(
         release_of = releases_from(since)
         grouped: dict[str, list[str]] = {}
         for entry in files:
-            release = release_of(entry["filename"])
+            filename = entry["filename"]
+            release = release_of(filename)
             if release is None:
                 continue
-            filename = entry["filename"]
             hashes = entry.get("hashes")
             sha256 = hashes.get("sha256") if _is_object(hashes) else None
             link = entry.get("url")
