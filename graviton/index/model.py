@@ -156,8 +156,12 @@ def is_distribution(filename: str) -> bool:
 _RELEASE_ONLY = re.compile(r"[0-9]+(?:\.[0-9]+)*")
 
 
-def _release(version: str) -> tuple[int, ...]:
-    """A release-only version (``1.2.0``) as PEP 440 orders it: numbers, trailing zeros off."""
+@cache
+def _release(version: str) -> tuple[int, ...] | None:
+    """A release-only version (``1.2.0``) as PEP 440 orders it: numbers, trailing zeros off;
+    None for any other. Kept per process: a page's versions recur on the next page."""
+    if not _RELEASE_ONLY.fullmatch(version):
+        return None
     numbers = [int(n) for n in version.split(".")]
     while len(numbers) > 1 and numbers[-1] == 0:
         numbers.pop()
@@ -173,14 +177,15 @@ def at_or_above(since: str | None) -> Callable[[str], bool] | None:
     if floor is None:
         return None
     lowest = Version(floor)
-    plain = _release(floor) if _RELEASE_ONLY.fullmatch(floor) else None
+    plain = _release(floor)
     memo: dict[str, bool] = {}
 
     def keep(version: str) -> bool:
         kept = memo.get(version)
         if kept is None:
-            if plain is not None and _RELEASE_ONLY.fullmatch(version):
-                kept = _release(version) >= plain
+            numbers = _release(version) if plain is not None else None
+            if plain is not None and numbers is not None:
+                kept = numbers >= plain
             else:
                 kept = Version(version) >= lowest
             memo[version] = kept
