@@ -101,7 +101,8 @@ class SteadySession(Session):
     def __init__(self) -> None:
         super().__init__()
         self._environment: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self._prepared: dict[str, _Prepared | None] = {}  # by scheme and host; None: no reuse
+        # by scheme and host, and the session settings it was worked out from; None: no reuse
+        self._prepared: dict[tuple[Any, ...], _Prepared | None] = {}
 
     def request(  # type: ignore[override]
         self,
@@ -164,9 +165,10 @@ class SteadySession(Session):
         if not (self.auth is None or isinstance(self.auth, tuple)):
             return None  # an auth object may sign each request differently
         base = m[1]
-        if base not in self._prepared:
-            self._prepared[base] = self._prepare_base(base)
-        prepared = self._prepared[base]
+        key = (base, self.auth, self.trust_env, *self.headers.items())
+        if key not in self._prepared:
+            self._prepared[key] = self._prepare_base(base)
+        prepared = self._prepared[key]
         if prepared is None:
             return None
         merged = prepared.headers.copy()

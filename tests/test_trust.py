@@ -242,6 +242,10 @@ def test_each_scheme_and_host_is_prepared_once(
         for server in hosts:
             assert _fetch(steady, server.base + "/simple/a/", {"Accept": "text/html"})[0] == 200
     assert prepared == [first.base + "/", second.base + "/"]
+    steady.headers["User-Agent"] = "changed"  # the session's settings changed: prepared again
+    _fetch(steady, first.base + "/simple/a/", {})
+    assert prepared[-1] == first.base + "/"
+    assert _as_seen(first)[-1][1]["user-agent"] == "changed"
     _fetch(steady, first.base + "/a b/", {})  # a URL requests rewrites: prepared by requests
     assert prepared[-1] == first.base + "/a b/"
     rewritten = first.base.replace("http://", "http://%41:b@")  # requests decodes the %41
