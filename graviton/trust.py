@@ -202,7 +202,7 @@ class SteadySession(Session):
         """requests' own preparation of ``base/``, kept when it sends URLs of this scheme and
         host as written (else None: every such request takes requests' path)."""
         probe = self.prepare_request(Request("GET", base + "/"))
-        if probe.url != base + "/" or probe.body is not None or any(probe.hooks.values()):
+        if probe.url != base + "/":
             return None
         settings = self.merge_environment_settings(base + "/", {}, True, None, None)
         return _Prepared(probe.headers, settings)  # type: ignore[arg-type]

@@ -183,8 +183,7 @@ def at_or_above(since: str | None) -> Callable[[str], bool] | None:
     def keep(version: str) -> bool:
         kept = memo.get(version)
         if kept is None:
-            numbers = _release(version) if plain is not None else None
-            if plain is not None and numbers is not None:
+            if plain is not None and (numbers := _release(version)) is not None:
                 kept = numbers >= plain
             else:
                 kept = Version(version) >= lowest
